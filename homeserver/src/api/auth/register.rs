@@ -1,0 +1,77 @@
+//! `POST /api/v1/auth/register`: create an account.
+
+use poem::web::{Data, RemoteAddr};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::accounts::NewAccount;
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::types::{OwnProfile, client_ip};
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct RegisterRequest {
+    /// 3–32 characters of `a-z 0-9 . _ -`, starting with a letter or digit; stored lowercase.
+    #[oai(validator(max_length = 64))]
+    pub username: String,
+    /// At least the server's minimum length (8 by default), not a common password, not
+    /// containing the username.
+    #[oai(validator(max_length = 512))]
+    pub password: String,
+    #[oai(validator(max_length = 254))]
+    pub email: Option<String>,
+    /// International format: `+` and 7–15 digits; spaces and dashes are ignored.
+    #[oai(validator(max_length = 32))]
+    pub phone: Option<String>,
+    #[oai(validator(max_length = 64))]
+    pub display_name: Option<String>,
+    /// Needed when the server's registration policy is `token`.
+    #[oai(validator(max_length = 128))]
+    pub registration_token: Option<String>,
+}
+
+#[derive(Debug, ApiResponse)]
+pub enum RegisterResponse {
+    /// The account was created. The first account on a server is its admin.
+    #[oai(status = 201)]
+    Created(Json<OwnProfile>),
+}
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Register a new account.
+    #[oai(
+        path = "/auth/register",
+        method = "post",
+        operation_id = "register",
+        tag = "ApiTags::Auth"
+    )]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        addr: &RemoteAddr,
+        body: Json<RegisterRequest>,
+    ) -> ApiResult<RegisterResponse> {
+        if let Some(ip) = client_ip(addr) {
+            state.limits.register_by_address(&ip)?;
+        }
+        let body = body.0;
+        let account = state
+            .accounts
+            .register(NewAccount {
+                username: body.username,
+                password: body.password,
+                email: body.email,
+                phone: body.phone,
+                display_name: body.display_name,
+                registration_token: body.registration_token,
+            })
+            .await?;
+        tracing::info!(user_id = %account.user_id, is_admin = account.is_admin, "account registered");
+        Ok(RegisterResponse::Created(Json(account.into())))
+    }
+}

@@ -1,0 +1,44 @@
+//! The REST API under `/api/v1`, described with poem-openapi: one file per operation,
+//! grouped by area. [`service`] assembles them into one OpenAPI service.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod security;
+pub mod types;
+pub mod users;
+
+use poem_openapi::{OpenApiService, Tags};
+
+/// The areas operations are grouped under in the document.
+#[derive(Debug, Tags)]
+pub enum ApiTags {
+    /// Registration, login, tokens and device sessions.
+    Auth,
+    /// Profiles.
+    Users,
+    /// Server administration (admins only).
+    Admin,
+}
+
+/// Every operation of the REST API.
+pub type Api = (auth::Api, users::Api, admin::Api);
+
+/// The OpenAPI service: the routes and the document describing them.
+pub fn service() -> OpenApiService<Api, ()> {
+    OpenApiService::new(
+        (auth::api(), users::api(), admin::api()),
+        "Convo",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "The client API of a Convo homeserver. Every error has the body \
+             `{\"code\": \"STABLE_CODE\", \"message\": \"…\"}`; clients match on `code`.",
+    )
+    .url_prefix("/api/v1")
+}
+
+/// The document as YAML, exactly as committed in `openapi/convo.yaml`.
+pub fn spec_yaml() -> String {
+    service().spec_yaml()
+}

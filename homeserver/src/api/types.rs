@@ -1,0 +1,84 @@
+//! Types shared by several operations.
+
+use poem_openapi::{ApiResponse, Object};
+
+use crate::accounts::Account;
+use crate::sessions::TokenPair;
+
+/// An empty success.
+#[derive(Debug, ApiResponse)]
+pub enum NoContent {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
+}
+
+/// The caller's own profile, with private fields.
+#[derive(Debug, Object)]
+pub struct OwnProfile {
+    /// Full user id, `@username:server`.
+    pub user_id: String,
+    pub username: String,
+    pub display_name: Option<String>,
+    /// Status text shown under the name.
+    pub about: Option<String>,
+    pub avatar_url: Option<String>,
+    pub email: Option<String>,
+    /// E.164, e.g. `+442079460958`.
+    pub phone: Option<String>,
+    /// Whether this account administers the server.
+    pub is_admin: bool,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+}
+
+impl From<Account> for OwnProfile {
+    fn from(account: Account) -> Self {
+        Self {
+            user_id: account.user_id,
+            username: account.localpart,
+            display_name: account.display_name,
+            about: account.about,
+            avatar_url: account.avatar_url,
+            email: account.email,
+            phone: account.phone,
+            is_admin: account.is_admin,
+            created_at: account.created_at,
+        }
+    }
+}
+
+/// Tokens for one device session.
+#[derive(Debug, Object)]
+pub struct TokenResponse {
+    pub user_id: String,
+    /// The device session these tokens belong to.
+    pub device_id: String,
+    /// Short-lived; send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use: swap it for new tokens at `POST /auth/refresh`. Using it twice logs the
+    /// device out.
+    pub refresh_token: String,
+}
+
+impl From<TokenPair> for TokenResponse {
+    fn from(pair: TokenPair) -> Self {
+        Self {
+            user_id: pair.user_id,
+            device_id: pair.device_id,
+            access_token: pair.access_token,
+            token_type: "Bearer".into(),
+            expires_in: pair.expires_in_secs,
+            refresh_token: pair.refresh_token,
+        }
+    }
+}
+
+/// The client's address as the server sees it, for rate limits and device lists.
+pub fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
+    addr.as_socket_addr().map(|a| a.ip().to_string())
+}

@@ -1,0 +1,11 @@
+//! Profiles: the caller's own, and other users' public ones.
+
+mod get_me;
+mod get_user;
+mod update_me;
+
+pub type Api = (get_me::Api, update_me::Api, get_user::Api);
+
+pub fn api() -> Api {
+    (get_me::Api, update_me::Api, get_user::Api)
+}

@@ -1,0 +1,215 @@
+//! The `convo` command line: `serve` runs the homeserver, `init` prepares a data folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use convo_federation::{ServerName, ServerSigningKey};
+
+use crate::config::{self, Config, Overrides};
+use crate::startup::Application;
+
+/// Convo: a federated, self-hosted chat homeserver.
+#[derive(Debug, Parser)]
+#[command(name = "convo", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the homeserver. With no options: SQLite in ./convo-data, listening on 127.0.0.1:8008.
+    Serve(ServeArgs),
+    /// Write a commented config file and a new signing key into a data folder.
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// TOML config file (see convo.sample.toml).
+    #[arg(long, short, env = "CONVO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on, e.g. 0.0.0.0:8008.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Folder for the SQLite database and the signing key.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// This server's public name, e.g. chat.example.org.
+    #[arg(long)]
+    server_name: Option<String>,
+    /// sqlite://FILE or postgres://USER:PASS@HOST/DB.
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// This server's public name, e.g. chat.example.org. It cannot change later.
+    #[arg(long, default_value = "localhost:8008")]
+    server_name: String,
+    /// Folder to create for the database and the signing key.
+    #[arg(long, default_value = "./convo-data")]
+    data_dir: PathBuf,
+    /// Where to write the config file; default: <data-dir>/convo.toml.
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Init(args) => init(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("convo: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir,
+        server_name: args.server_name,
+        database_url: args.database_url,
+    };
+    let config = config::load(args.config.as_deref(), &overrides)?;
+    crate::telemetry::init(&config.log);
+    rustls_provider();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let database = describe_database(&config.effective_database_url());
+        let server_name = config.server_name.clone();
+        let app = Application::build(config).await?;
+        let addr = app.local_addr();
+        tracing::info!(
+            "Convo {} serving {server_name} on http://{addr} (API docs: http://{addr}/api/docs), database {database}",
+            env!("CARGO_PKG_VERSION")
+        );
+        app.run_until_stopped(shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Installs aws-lc-rs as rustls's crypto provider (the only one in the build).
+pub fn rustls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// The database URL without credentials, for logs.
+fn describe_database(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let location = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+            format!("{scheme}://{location}")
+        }
+        None => "(unparseable URL)".into(),
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(cause = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
+        () = term => tracing::info!("SIGTERM received; shutting down"),
+    }
+}
+
+#[allow(clippy::print_stdout, reason = "init reports to the person who ran it")]
+fn init(args: InitArgs) -> anyhow::Result<()> {
+    ServerName::parse(&args.server_name).map_err(|e| anyhow::anyhow!("--server-name: {e}"))?;
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+    let config_path = args.config.unwrap_or_else(|| data_dir.join("convo.toml"));
+    let config = Config {
+        server_name: args.server_name,
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
+    let key_path = config.effective_signing_key_path();
+    refuse_existing(&key_path, "signing key")?;
+    refuse_existing(&config_path, "config file")?;
+    let key = ServerSigningKey::generate();
+    key.write_new(&key_path)?;
+    write_new(&config_path, &config::sample_config(&config))?;
+    println!(
+        "Wrote {} (signing key {}, mode 0600)",
+        key_path.display(),
+        key.key_id()
+    );
+    println!("Wrote {}", config_path.display());
+    println!(
+        "Start the server with:\n  convo serve --config {}",
+        config_path.display()
+    );
+    Ok(())
+}
+
+fn refuse_existing(path: &Path, what: &str) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!(
+            "{what} {} already exists; refusing to overwrite it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_descriptions_hide_credentials() {
+        assert_eq!(
+            describe_database("postgres://u:secret@db:5432/convo"),
+            "postgres://db:5432/convo"
+        );
+        assert_eq!(
+            describe_database("sqlite://./convo-data/convo.db"),
+            "sqlite://./convo-data/convo.db"
+        );
+    }
+}

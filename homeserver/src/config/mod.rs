@@ -1,0 +1,231 @@
+//! The server's configuration: one struct, layered from defaults, a TOML file, `CONVO__…`
+//! environment variables and command-line flags.
+
+mod load;
+mod sample;
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use load::{ConfigError, Overrides, load};
+pub use sample::sample_config;
+pub use secret::Secret;
+
+/// Everything a Convo homeserver can be told. Every field has a sane default, so an empty file
+/// (or no file) gives a working server on `127.0.0.1:8008` with SQLite under `./convo-data/`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The public name of this server: the part after `:` in `@alice:example.org`.
+    /// It can never change once users exist. A DNS name, optionally with a port.
+    pub server_name: String,
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Folder for the SQLite database, the signing key and (later) media.
+    pub data_dir: PathBuf,
+    /// Database to use: `sqlite://path/to/convo.db` or `postgres://user:pass@host/db`.
+    /// Empty means SQLite at `<data_dir>/convo.db`.
+    pub database_url: Secret<String>,
+    /// The server's ed25519 signing key file. Empty means `<data_dir>/signing.key`;
+    /// `convo serve` creates it on first start if it does not exist.
+    pub signing_key_path: PathBuf,
+    /// Database connection pool.
+    pub database: DatabaseConfig,
+    /// Logging.
+    pub log: LogConfig,
+    /// Who may create an account.
+    pub registration: RegistrationConfig,
+    /// Tokens and passwords.
+    pub auth: AuthConfig,
+    /// Limits on request rates.
+    pub rate_limits: RateLimitConfig,
+    /// Limits on HTTP requests.
+    pub http: HttpConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server_name: "localhost:8008".into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8008)),
+            data_dir: PathBuf::from("./convo-data"),
+            database_url: Secret::new(String::new()),
+            signing_key_path: PathBuf::new(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            registration: RegistrationConfig::default(),
+            auth: AuthConfig::default(),
+            rate_limits: RateLimitConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in effect: the configured one, or SQLite inside the data folder.
+    pub fn effective_database_url(&self) -> String {
+        let url = self.database_url.expose();
+        if url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("convo.db").display())
+        } else {
+            url.clone()
+        }
+    }
+
+    /// The signing key path in effect.
+    pub fn effective_signing_key_path(&self) -> PathBuf {
+        if self.signing_key_path.as_os_str().is_empty() {
+            self.data_dir.join("signing.key")
+        } else {
+            self.signing_key_path.clone()
+        }
+    }
+}
+
+/// Database connection pool settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Largest number of open connections (PostgreSQL; SQLite uses one writer and a few readers).
+    pub max_connections: u32,
+    /// Seconds to wait for a free connection before a request fails.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout_secs: 10,
+        }
+    }
+}
+
+/// How log lines look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Logging settings.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` for a terminal, `json` for log collectors.
+    pub format: LogFormat,
+    /// Which messages to show, in `tracing` filter syntax, e.g. `info` or `convo_homeserver=debug,info`.
+    /// The `RUST_LOG` environment variable overrides it.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info".into(),
+        }
+    }
+}
+
+/// Who may register.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationPolicy {
+    /// Anyone who can reach the server.
+    #[default]
+    Open,
+    /// Only with a registration token created by an admin.
+    Token,
+    /// Nobody (the first account on a fresh server is still allowed, and becomes admin).
+    Closed,
+}
+
+/// Registration settings.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationConfig {
+    /// `open`, `token` or `closed`. The first account on a fresh server is always allowed
+    /// and becomes an admin.
+    pub policy: RegistrationPolicy,
+}
+
+/// Token lifetimes and password rules.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Lifetime of an access token (JWT), in seconds.
+    pub access_token_ttl_secs: u64,
+    /// A device that has not refreshed for this many days must log in again.
+    pub refresh_token_ttl_days: u64,
+    /// Shortest accepted password, in characters.
+    pub min_password_length: usize,
+    /// argon2id memory cost in KiB (OWASP: at least 19456).
+    pub argon2_memory_kib: u32,
+    /// argon2id time cost (iterations).
+    pub argon2_iterations: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_days: 30,
+            min_password_length: 8,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+        }
+    }
+}
+
+/// Request rate limits.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Login attempts allowed from one IP address per window.
+    pub login_per_address: u32,
+    /// Failed login attempts allowed for one account per window.
+    pub login_failures_per_account: u32,
+    /// Length of the login rate-limit window, in seconds.
+    pub login_window_secs: u64,
+    /// Registrations allowed from one IP address per window.
+    pub register_per_address: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            login_per_address: 30,
+            login_failures_per_account: 10,
+            login_window_secs: 300,
+            register_per_address: 10,
+        }
+    }
+}
+
+/// HTTP limits.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Largest accepted request body for the JSON API, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds to wait for open requests to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            shutdown_grace_secs: 10,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The Convo homeserver: configuration, storage, the REST API and (soon) the real-time
+//! gateway. [`startup::Application`] is the entry point; `main.rs` only parses arguments.
+
+pub mod accounts;
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ratelimit;
+pub mod sessions;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Application;

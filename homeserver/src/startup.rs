@@ -1,0 +1,165 @@
+//! Building and running the server: [`Application::build`] opens the database, loads the key
+//! and binds the listener; [`Application::run_until_stopped`] serves until the given shutdown
+//! future completes, then drains open requests.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use convo_federation::{KeyError, ServerName, ServerSigningKey};
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Route, Server, get};
+
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::db::{Db, DbError};
+use crate::http::body_limit::BodyLimit;
+use crate::http::metrics::Metrics;
+use crate::http::{self, health};
+use crate::ratelimit::Limits;
+use crate::sessions::{JwtKeys, Sessions};
+use crate::state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("invalid server_name: {0}")]
+    ServerName(#[from] convo_federation::IdError),
+    #[error("signing key: {0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Database(#[from] DbError),
+    #[error("invalid argon2 settings: {0}")]
+    PasswordHashing(argon2::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A homeserver ready to serve.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("local_addr", &self.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let server_name = ServerName::parse(&config.server_name)?;
+        let key_path = config.effective_signing_key_path();
+        let (signing_key, created) = ServerSigningKey::load_or_generate(&key_path)?;
+        if created {
+            tracing::info!(path = %key_path.display(), key_id = %signing_key.key_id(), "created a new signing key");
+        }
+        let db = Db::open(&config.effective_database_url(), &config.database).await?;
+        let jwt = JwtKeys::derive(
+            signing_key.sign(b"convo access-token key v1").as_bytes(),
+            server_name.as_str(),
+        );
+        let accounts = Accounts::new(
+            db.clone(),
+            server_name.clone(),
+            config.registration.policy,
+            &config.auth,
+        )
+        .map_err(StartupError::PasswordHashing)?;
+        let sessions = Sessions::new(db.clone(), jwt, &config.auth);
+        let acceptor = TcpListener::bind(config.listen)
+            .into_acceptor()
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .unwrap_or(config.listen);
+        let state = AppState {
+            limits: Arc::new(Limits::new(&config.rate_limits)),
+            config: Arc::new(config),
+            server_name,
+            db,
+            accounts,
+            sessions,
+            metrics: Arc::new(Metrics::default()),
+            signing_key: Arc::new(signing_key),
+        };
+        Ok(Self {
+            acceptor,
+            local_addr,
+            state,
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then waits up to the configured grace period for
+    /// open requests and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let state = self.state;
+        let grace = Duration::from_secs(state.config.http.shutdown_grace_secs);
+        let app = routes(&state);
+        let result = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(grace))
+            .await;
+        state.db.close().await;
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Every route of the server, with its middleware.
+pub fn routes(state: &AppState) -> impl Endpoint + 'static {
+    let api = crate::api::service();
+    let docs = api.scalar();
+    let spec = api.spec_endpoint();
+    let metrics = state.metrics.clone();
+    let app = Route::new()
+        .nest(
+            "/api/v1",
+            api.with(BodyLimit {
+                max_bytes: state.config.http.max_body_bytes,
+            }),
+        )
+        .at("/api/v1/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(health::metrics))
+        .with(CatchPanic::new())
+        .data(state.clone());
+    let app = Arc::new(app);
+    poem::endpoint::make(move |req| {
+        let app = app.clone();
+        let metrics = metrics.clone();
+        async move { http::handle(app, metrics, req).await }
+    })
+}

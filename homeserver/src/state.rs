@@ -1,0 +1,33 @@
+//! The state every request handler receives: cheap to clone, no globals, so several
+//! homeservers can run in one process (the tests do).
+
+use std::sync::Arc;
+
+use convo_federation::{ServerName, ServerSigningKey};
+
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+use crate::ratelimit::Limits;
+use crate::sessions::Sessions;
+
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The configuration the server started with; read-only.
+    pub config: Arc<Config>,
+    /// This server's name, parsed once at start.
+    pub server_name: ServerName,
+    /// The database pool, for health checks; services hold their own clone.
+    pub db: Db,
+    /// Registration, credentials and profiles.
+    pub accounts: Accounts,
+    /// Device sessions and token checks.
+    pub sessions: Sessions,
+    /// Login and registration rate limits, in memory.
+    pub limits: Arc<Limits>,
+    /// Request counters and latency histograms for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// The server's ed25519 key: federation signs with it; access tokens derive theirs from it.
+    pub signing_key: Arc<ServerSigningKey>,
+}
