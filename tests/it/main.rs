@@ -1,1 +1,13 @@
-//! Integration tests.
+//! Black-box integration tests: every test boots real homeservers on 127.0.0.1:0 with a
+//! database of its own (SQLite, or PostgreSQL when `CONVO_TEST_POSTGRES_URL` is set).
+//! One test binary, because each one links the whole dependency graph.
+
+mod helpers;
+
+mod accounts;
+mod binary;
+mod health;
+mod openapi;
+mod profiles;
+mod sessions;
+mod tidy;

@@ -1,0 +1,1 @@
+//! accounts tests (being written).

@@ -1,0 +1,13 @@
+//! Shared test helpers: the test server, its database, and a small JSON client.
+
+mod client;
+mod db;
+mod server;
+
+#[allow(unused_imports)]
+pub use client::Reply;
+#[allow(unused_imports)]
+pub use server::{TestServer, TestUser, convo_binary};
+
+/// A password that passes every strength rule.
+pub const PASSWORD: &str = "correct horse battery staple";

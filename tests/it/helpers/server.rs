@@ -1,0 +1,270 @@
+//! `TestServer`: a real homeserver on 127.0.0.1:0 in the test's runtime, with its own data
+//! folder and database, shut down when dropped. Logs only with `TEST_LOG=1`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Once;
+
+use convo_homeserver::{Application, Config};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use super::PASSWORD;
+use super::client::Reply;
+use super::db::TestDb;
+
+/// A running homeserver for one test.
+#[derive(Debug)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub server_name: String,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    db: TestDb,
+    /// The server's own pool, to simulate a database outage.
+    pool: convo_homeserver::db::Db,
+}
+
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub username: String,
+    pub user_id: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub device_id: String,
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        convo_homeserver::cli::rustls_provider();
+        if std::env::var_os("TEST_LOG").is_some() {
+            convo_homeserver::telemetry::init(&convo_homeserver::config::LogConfig {
+                filter: "debug,sqlx=warn,hyper=info".into(),
+                ..Default::default()
+            });
+        }
+    });
+}
+
+/// The configuration every test server starts from: loopback, cheap password hashing,
+/// generous rate limits.
+pub fn test_config(data_dir: PathBuf, database_url: String) -> Config {
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        server_name: "localhost".into(),
+        data_dir,
+        ..Config::default()
+    };
+    config.database_url = convo_homeserver::config::Secret::new(database_url);
+    config.auth.argon2_memory_kib = 64;
+    config.auth.argon2_iterations = 1;
+    config.rate_limits.login_per_address = 10_000;
+    config.rate_limits.login_failures_per_account = 10_000;
+    config.rate_limits.register_per_address = 10_000;
+    config.database.max_connections = 4;
+    config.http.shutdown_grace_secs = 1;
+    config
+}
+
+impl TestServer {
+    /// A server with the test defaults.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server with the test defaults changed by `tweak`.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        init_logging();
+        let data_dir = tempfile::tempdir().expect("temporary folder");
+        let db = TestDb::create(data_dir.path()).await;
+        let mut config = test_config(data_dir.path().to_path_buf(), db.url.clone());
+        tweak(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("test server starts");
+        let addr = app.local_addr();
+        let server_name = app.state().server_name.to_string();
+        let pool = app.state().db.clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            server_name,
+            client: reqwest::Client::new(),
+            data_dir,
+            shutdown: Some(shutdown),
+            task: Some(task),
+            db,
+            pool,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_postgres()
+    }
+
+    /// Closes the server's database pool: every later query fails as in an outage.
+    pub async fn stop_database(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Sends a JSON request (`body` None: no body) with an optional bearer token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::from_response(
+            request
+                .send()
+                .await
+                .expect("request reaches the test server"),
+        )
+        .await
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Reply::from_response(
+            request
+                .send()
+                .await
+                .expect("request reaches the test server"),
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::PUT, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Registers `username` with [`PASSWORD`]; panics unless it succeeds.
+    pub async fn register(&self, username: &str) -> Value {
+        let reply = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({ "username": username, "password": PASSWORD }),
+            )
+            .await;
+        reply.assert_status(201).clone()
+    }
+
+    /// Logs in `username` with `password` as a new device; panics unless it succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> TestUser {
+        let reply = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({ "username": username, "password": password, "device_name": "test device" }),
+            )
+            .await;
+        let body = reply.assert_status(200);
+        TestUser {
+            username: username.to_owned(),
+            user_id: body["user_id"].as_str().expect("user_id").to_owned(),
+            password: password.to_owned(),
+            access_token: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh_token: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
+            device_id: body["device_id"].as_str().expect("device_id").to_owned(),
+        }
+    }
+
+    /// Registers and logs in `username`.
+    pub async fn user(&self, username: &str) -> TestUser {
+        self.register(username).await;
+        self.login(username, PASSWORD).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// The `convo` binary built alongside the tests (`cargo build --bins` first).
+pub fn convo_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/it-<hash> → target/<profile>/convo
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("convo"))
+        .expect("target folder");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` before the tests",
+        path.display()
+    );
+    path
+}

@@ -1,0 +1,1 @@
+//! sessions tests (being written).
