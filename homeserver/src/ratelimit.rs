@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use moka::ops::compute::Op;
 use moka::sync::Cache;
 
 use crate::config::RateLimitConfig;
@@ -26,21 +27,30 @@ impl Limits {
         }
     }
 
-    /// Every login attempt counts against its address; an account is refused once it has had
-    /// too many failures in the window.
-    pub fn login_attempt(&self, ip: Option<&str>, account: &str) -> Result<(), Error> {
-        if let Some(ip) = ip {
-            self.login
-                .hit(&format!("ip:{ip}"), self.config.login_per_address)?;
+    /// Every login attempt counts against its address.
+    pub fn login_from_address(&self, ip: Option<&str>) -> Result<(), Error> {
+        match ip {
+            Some(ip) => self
+                .login
+                .hit(&format!("ip:{ip}"), self.config.login_per_address),
+            None => Ok(()),
         }
-        self.login.check(
+    }
+
+    /// An account is refused once it has had too many failures in the window. The attempt is
+    /// counted as a failure before the password is checked, so that concurrent guesses cannot
+    /// all slip under the limit; [`Self::login_not_failed`] takes it back. `account` must name
+    /// the account the same way however the login named it (its user id).
+    pub fn login_for_account(&self, account: &str) -> Result<(), Error> {
+        self.login.hit(
             &format!("account:{account}"),
             self.config.login_failures_per_account,
         )
     }
 
-    pub fn login_failed(&self, account: &str) {
-        self.login.record(&format!("account:{account}"));
+    /// The attempt counted by [`Self::login_for_account`] did not fail on the password.
+    pub fn login_not_failed(&self, account: &str) {
+        self.login.take_back(&format!("account:{account}"));
     }
 
     pub fn register_by_address(&self, ip: &str) -> Result<(), Error> {
@@ -67,36 +77,47 @@ impl RateLimiter {
         }
     }
 
-    /// Fails with `RATE_LIMITED` (and the seconds until the window ends) if `key` has already
-    /// reached `limit`; does not count.
-    pub fn check(&self, key: &str, limit: u32) -> Result<(), Error> {
-        match self.counters.get(key) {
-            Some((start, count)) if count >= limit && start.elapsed() < self.window => {
-                let left = self.window.saturating_sub(start.elapsed());
-                Err(Error::rate_limited(left.as_secs().max(1)))
-            }
-            _ => Ok(()),
+    /// Counts one event for `key`, or fails with `RATE_LIMITED` (and the seconds until the
+    /// window ends) if `key` has already reached `limit`. Checking and counting are one step
+    /// (concurrent calls on a key run one after another), so that no more than `limit` events
+    /// pass in a window however many arrive at once.
+    pub fn hit(&self, key: &str, limit: u32) -> Result<(), Error> {
+        let window = self.window;
+        let mut refused = None;
+        self.counters
+            .entry(key.to_owned())
+            .and_compute_with(|existing| match existing.map(|e| e.into_value()) {
+                Some((start, count)) if start.elapsed() < window => {
+                    if count >= limit {
+                        refused = Some(window.saturating_sub(start.elapsed()));
+                        Op::Nop
+                    } else {
+                        Op::Put((start, count.saturating_add(1)))
+                    }
+                }
+                _ if limit == 0 => {
+                    refused = Some(window);
+                    Op::Nop
+                }
+                _ => Op::Put((Instant::now(), 1)),
+            });
+        match refused {
+            Some(left) => Err(Error::rate_limited(left.as_secs().max(1))),
+            None => Ok(()),
         }
     }
 
-    /// Counts one event for `key`.
-    pub fn record(&self, key: &str) {
+    /// Uncounts one event counted by [`Self::hit`] in the current window.
+    pub fn take_back(&self, key: &str) {
         let window = self.window;
         self.counters
             .entry(key.to_owned())
-            .and_upsert_with(|existing| match existing.map(|e| e.into_value()) {
-                Some((start, count)) if start.elapsed() < window => {
-                    (start, count.saturating_add(1))
+            .and_compute_with(|existing| match existing.map(|e| e.into_value()) {
+                Some((start, count)) if start.elapsed() < window && count > 0 => {
+                    Op::Put((start, count - 1))
                 }
-                _ => (Instant::now(), 1),
+                _ => Op::Nop,
             });
-    }
-
-    /// Checks, then counts: for limits on every attempt rather than on failures.
-    pub fn hit(&self, key: &str, limit: u32) -> Result<(), Error> {
-        self.check(key, limit)?;
-        self.record(key);
-        Ok(())
     }
 }
 
@@ -117,5 +138,17 @@ mod tests {
         limiter.hit("b", 3).unwrap();
         std::thread::sleep(Duration::from_millis(250));
         limiter.hit("a", 3).unwrap();
+    }
+
+    #[test]
+    fn a_hit_taken_back_does_not_count() {
+        let limiter = RateLimiter::new(Duration::from_secs(60));
+        for _ in 0..5 {
+            limiter.hit("a", 1).unwrap();
+            limiter.take_back("a");
+        }
+        limiter.hit("a", 1).unwrap();
+        assert!(limiter.hit("a", 1).is_err());
+        assert!(limiter.hit("zero", 0).is_err());
     }
 }

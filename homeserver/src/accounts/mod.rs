@@ -112,21 +112,25 @@ impl Accounts {
         store::insert(&self.db, account, self.policy, token_hash.as_deref()).await
     }
 
-    /// Checks a login by username, full user id or email. Unknown accounts and wrong passwords
-    /// give the same error after the same work.
-    pub async fn verify_login(&self, identifier: &str, password: &str) -> Result<Account> {
+    /// The account a login names by username, full user id or email, if there is one.
+    pub async fn find_for_login(&self, identifier: &str) -> Result<Option<Account>> {
+        match self.login_key(identifier) {
+            Some(LoginKey::Email(email)) => store::find_by_email(&self.db, &email).await,
+            Some(LoginKey::Localpart(localpart)) => {
+                store::find_by_localpart(&self.db, &localpart).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Checks a login's password against the account [`Self::find_for_login`] found. Unknown
+    /// accounts and wrong passwords give the same error after the same work.
+    pub async fn verify_login(&self, found: Option<Account>, password: &str) -> Result<Account> {
         let denied = || {
             Error::new(
                 ErrorCode::InvalidCredentials,
                 "unknown user or wrong password",
             )
-        };
-        let found = match self.login_key(identifier) {
-            Some(LoginKey::Email(email)) => store::find_by_email(&self.db, &email).await?,
-            Some(LoginKey::Localpart(localpart)) => {
-                store::find_by_localpart(&self.db, &localpart).await?
-            }
-            None => None,
         };
         let Some(account) = found else {
             self.hasher.verify_dummy(password).await?;
@@ -144,6 +148,24 @@ impl Accounts {
             return Err(denied());
         }
         Ok(account)
+    }
+
+    /// Checks, once a login has created its device, that the account is still as it was when
+    /// [`Self::verify_login`] accepted the password: neither deactivated nor given a new
+    /// password since. (Those log every device out; a device created just after their sweep
+    /// would otherwise outlive it.)
+    pub async fn confirm_login(&self, verified: &Account) -> Result<()> {
+        match store::find_by_user_id(&self.db, &verified.user_id).await? {
+            Some(account) if account.deactivated_at.is_some() => Err(Error::new(
+                ErrorCode::AccountDeactivated,
+                "this account has been deactivated",
+            )),
+            Some(account) if account.password_hash == verified.password_hash => Ok(()),
+            _ => Err(Error::new(
+                ErrorCode::InvalidCredentials,
+                "unknown user or wrong password",
+            )),
+        }
     }
 
     fn login_key(&self, identifier: &str) -> Option<LoginKey> {

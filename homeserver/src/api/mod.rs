@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod security;
+pub mod text;
 pub mod types;
 pub mod users;
 

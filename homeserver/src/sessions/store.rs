@@ -70,6 +70,11 @@ pub enum Rotation {
 
 /// Marks `old_hash` used and stores `new_hash` for the same device, atomically. A second
 /// use of `old_hash` (even a concurrent one) revokes the device.
+///
+/// The claim is the transaction's first statement, a write: on SQLite a deferred transaction
+/// that reads first and writes later cannot wait for a concurrent writer (it fails at once with
+/// "database is locked"), while a transaction that starts by writing waits its turn under the
+/// busy timeout. A claim on a token that turns out to be revoked or expired is rolled back.
 pub async fn rotate_refresh_token(
     db: &Db,
     old_hash: &str,
@@ -80,8 +85,15 @@ pub async fn rotate_refresh_token(
 ) -> Result<Rotation> {
     let rotation = with_db!(db, pool => {
         let mut tx = pool.begin().await?;
+        let claimed = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
+            .bind(old_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
         let row = sqlx::query(
-            "SELECT t.device_id, t.used_at, t.expires_at, d.user_id, d.revoked_at
+            "SELECT t.device_id, t.expires_at, d.user_id, d.revoked_at
              FROM refresh_tokens t JOIN devices d ON d.device_id = t.device_id
              WHERE t.token_hash = $1",
         )
@@ -93,20 +105,11 @@ pub async fn rotate_refresh_token(
         };
         let device_id: String = row.try_get("device_id")?;
         let user_id: String = row.try_get("user_id")?;
-        let used_at: Option<i64> = row.try_get("used_at")?;
         let expires_at: i64 = row.try_get("expires_at")?;
         let revoked_at: Option<i64> = row.try_get("revoked_at")?;
         if revoked_at.is_some() {
             return Ok(Rotation::Revoked);
         }
-        let claimed = used_at.is_none()
-            && sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
-                .bind(old_hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
         if !claimed {
             sqlx::query("UPDATE devices SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL")
                 .bind(&device_id)

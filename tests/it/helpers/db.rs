@@ -40,10 +40,6 @@ impl TestDb {
             },
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
 }
 
 /// `admin_url` with its database path replaced by `name`.

@@ -20,10 +20,12 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub server_name: String,
     pub client: reqwest::Client,
-    pub data_dir: tempfile::TempDir,
+    /// Kept for its lifetime: the folder goes when the server does.
+    _data_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    db: TestDb,
+    /// Kept for its lifetime: a PostgreSQL test database is dropped with it.
+    _db: TestDb,
     /// The server's own pool, to simulate a database outage.
     pool: convo_homeserver::db::Db,
 }
@@ -99,16 +101,12 @@ impl TestServer {
             addr,
             server_name,
             client: reqwest::Client::new(),
-            data_dir,
+            _data_dir: data_dir,
             shutdown: Some(shutdown),
             task: Some(task),
-            db,
+            _db: db,
             pool,
         }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        self.db.is_postgres()
     }
 
     /// Closes the server's database pool: every later query fails as in an outage.
@@ -118,16 +116,6 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
-    }
-
-    /// Stops the server and waits until it has shut down.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
     }
 
     /// Sends a JSON request (`body` None: no body) with an optional bearer token.

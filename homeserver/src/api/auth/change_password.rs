@@ -7,15 +7,16 @@ use poem_openapi::{Object, OpenApi};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
+use crate::api::text::Text;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct ChangePasswordRequest {
     #[oai(validator(max_length = 512))]
-    pub current_password: String,
+    pub current_password: Text,
     #[oai(validator(max_length = 512))]
-    pub new_password: String,
+    pub new_password: Text,
 }
 
 #[derive(Debug)]

@@ -7,6 +7,7 @@ use poem_openapi::{Object, OpenApi};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
+use crate::api::text::Text;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
@@ -14,7 +15,7 @@ use crate::state::AppState;
 pub struct DeactivateRequest {
     /// The account's password, to confirm.
     #[oai(validator(max_length = 512))]
-    pub password: String,
+    pub password: Text,
 }
 
 #[derive(Debug)]
@@ -45,6 +46,9 @@ impl Api {
         // deactivated one that can still act.
         state.sessions.revoke_all(&session.user_id, None).await?;
         state.accounts.deactivate(&session.user_id).await?;
+        // Again: a login that passed its password check before the deactivation may have
+        // added a device since the first sweep. Logins that check after it are refused.
+        state.sessions.revoke_all(&session.user_id, None).await?;
         tracing::info!(user_id = %session.user_id, "account deactivated");
         Ok(NoContent::Done)
     }

@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::text::Text;
 use crate::api::types::{TokenResponse, client_ip};
 use crate::error::{Error, ErrorCode};
 use crate::state::AppState;
@@ -14,15 +15,15 @@ use crate::state::AppState;
 pub struct LoginRequest {
     /// The username (or full `@user:server` id). Give this or `email`.
     #[oai(validator(max_length = 255))]
-    pub username: Option<String>,
+    pub username: Option<Text>,
     /// The account's email address. Give this or `username`.
     #[oai(validator(max_length = 254))]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[oai(validator(max_length = 512))]
-    pub password: String,
+    pub password: Text,
     /// Shown in the device list, e.g. "Firefox on Linux".
     #[oai(validator(max_length = 64))]
-    pub device_name: Option<String>,
+    pub device_name: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -58,17 +59,23 @@ impl Api {
             }
         };
         let ip = client_ip(addr);
-        let account_key = identifier.trim().to_lowercase();
-        state.limits.login_attempt(ip.as_deref(), &account_key)?;
-        let account = match state
-            .accounts
-            .verify_login(identifier, &body.password)
-            .await
-        {
-            Ok(account) => account,
+        state.limits.login_from_address(ip.as_deref())?;
+        // Failures count against the account however it was named (username, user id or
+        // email); an unknown name counts under itself.
+        let found = state.accounts.find_for_login(identifier).await?;
+        let account_key = match &found {
+            Some(account) => account.user_id.clone(),
+            None => identifier.trim().to_lowercase(),
+        };
+        state.limits.login_for_account(&account_key)?;
+        let account = match state.accounts.verify_login(found, &body.password).await {
+            Ok(account) => {
+                state.limits.login_not_failed(&account_key);
+                account
+            }
             Err(err) => {
-                if err.code == ErrorCode::InvalidCredentials {
-                    state.limits.login_failed(&account_key);
+                if err.code != ErrorCode::InvalidCredentials {
+                    state.limits.login_not_failed(&account_key);
                 }
                 return Err(err.into());
             }
@@ -78,6 +85,16 @@ impl Api {
             .sessions
             .create_device(&user_id, body.device_name.as_deref().unwrap_or(""), ip)
             .await?;
+        // A deactivation or password change may have swept the devices between the password
+        // check and the new device: then its tokens are never handed out, and it is ended.
+        if let Err(err) = state.accounts.confirm_login(&account).await {
+            if let Err(cause) = state.sessions.revoke(&user_id, &pair.device_id).await
+                && cause.code != ErrorCode::DeviceNotFound
+            {
+                tracing::warn!(%cause, device_id = %pair.device_id, "could not end a refused login's device");
+            }
+            return Err(err.into());
+        }
         tracing::info!(user_id = %account.user_id, device_id = %pair.device_id, "logged in");
         Ok(Json(pair.into()))
     }

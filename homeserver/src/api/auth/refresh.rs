@@ -6,13 +6,14 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::text::Text;
 use crate::api::types::{TokenResponse, client_ip};
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct RefreshRequest {
     #[oai(validator(max_length = 128))]
-    pub refresh_token: String,
+    pub refresh_token: Text,
 }
 
 #[derive(Debug)]

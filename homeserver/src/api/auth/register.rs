@@ -7,6 +7,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::accounts::NewAccount;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::text::Text;
 use crate::api::types::{OwnProfile, client_ip};
 use crate::state::AppState;
 
@@ -14,21 +15,21 @@ use crate::state::AppState;
 pub struct RegisterRequest {
     /// 3–32 characters of `a-z 0-9 . _ -`, starting with a letter or digit; stored lowercase.
     #[oai(validator(max_length = 64))]
-    pub username: String,
+    pub username: Text,
     /// At least the server's minimum length (8 by default), not a common password, not
     /// containing the username.
     #[oai(validator(max_length = 512))]
-    pub password: String,
+    pub password: Text,
     #[oai(validator(max_length = 254))]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// International format: `+` and 7–15 digits; spaces and dashes are ignored.
     #[oai(validator(max_length = 32))]
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
     #[oai(validator(max_length = 64))]
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
     /// Needed when the server's registration policy is `token`.
     #[oai(validator(max_length = 128))]
-    pub registration_token: Option<String>,
+    pub registration_token: Option<Text>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -63,12 +64,12 @@ impl Api {
         let account = state
             .accounts
             .register(NewAccount {
-                username: body.username,
-                password: body.password,
-                email: body.email,
-                phone: body.phone,
-                display_name: body.display_name,
-                registration_token: body.registration_token,
+                username: body.username.into(),
+                password: body.password.into(),
+                email: body.email.map(String::from),
+                phone: body.phone.map(String::from),
+                display_name: body.display_name.map(String::from),
+                registration_token: body.registration_token.map(String::from),
             })
             .await?;
         tracing::info!(user_id = %account.user_id, is_admin = account.is_admin, "account registered");

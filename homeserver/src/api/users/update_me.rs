@@ -8,6 +8,7 @@ use crate::accounts::ProfileUpdate;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
+use crate::api::text::Text;
 use crate::api::types::OwnProfile;
 use crate::state::AppState;
 
@@ -16,18 +17,18 @@ use crate::state::AppState;
 pub struct UpdateProfileRequest {
     /// At most 64 characters.
     #[oai(validator(max_length = 256))]
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
     /// Status text, at most 280 characters.
     #[oai(validator(max_length = 1024))]
-    pub about: Option<String>,
+    pub about: Option<Text>,
     /// An `https://`, `http://` or `convo://` URL.
     #[oai(validator(max_length = 1024))]
-    pub avatar_url: Option<String>,
+    pub avatar_url: Option<Text>,
     #[oai(validator(max_length = 254))]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     /// International format: `+` and 7–15 digits.
     #[oai(validator(max_length = 32))]
-    pub phone: Option<String>,
+    pub phone: Option<Text>,
 }
 
 #[derive(Debug)]
@@ -54,11 +55,11 @@ impl Api {
             .update_profile(
                 &auth.0.user_id,
                 ProfileUpdate {
-                    display_name: body.display_name,
-                    about: body.about,
-                    avatar_url: body.avatar_url,
-                    email: body.email,
-                    phone: body.phone,
+                    display_name: body.display_name.map(String::from),
+                    about: body.about.map(String::from),
+                    avatar_url: body.avatar_url.map(String::from),
+                    email: body.email.map(String::from),
+                    phone: body.phone.map(String::from),
                 },
             )
             .await?;
