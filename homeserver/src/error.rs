@@ -58,6 +58,18 @@ pub enum ErrorCode {
     UserNotFound,
     /// No such device for this account.
     DeviceNotFound,
+    /// No such room, or the caller has never been in it.
+    RoomNotFound,
+    /// No such event in this room (or not visible to the caller).
+    EventNotFound,
+    /// The caller is no longer a member of this room.
+    NotAMember,
+    /// The user is already a member of this room.
+    AlreadyMember,
+    /// The group has reached its member limit.
+    RoomFull,
+    /// The message text is empty or longer than the server allows.
+    InvalidMessage,
     /// The route exists but not with this method.
     MethodNotAllowed,
     /// Too many requests; retry after the number of seconds in `Retry-After`.
@@ -81,7 +93,12 @@ impl ErrorCode {
             RegistrationClosed | InvalidRegistrationToken | AccountDeactivated | Forbidden => {
                 StatusCode::FORBIDDEN
             }
-            NotFound | UserNotFound | DeviceNotFound => StatusCode::NOT_FOUND,
+            NotFound | UserNotFound | DeviceNotFound | RoomNotFound | EventNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            NotAMember => StatusCode::FORBIDDEN,
+            AlreadyMember | RoomFull => StatusCode::CONFLICT,
+            InvalidMessage => StatusCode::BAD_REQUEST,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             UsernameTaken | EmailTaken | PhoneTaken => StatusCode::CONFLICT,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,

@@ -15,10 +15,12 @@ use poem::{Endpoint, EndpointExt, Route, Server, get};
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::gateway::Hub;
 use crate::http::body_limit::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::{self, health};
 use crate::ratelimit::Limits;
+use crate::rooms::{Rooms, Sequencer};
 use crate::sessions::{JwtKeys, Sessions};
 use crate::state::AppState;
 
@@ -31,6 +33,8 @@ pub enum StartupError {
     Key(#[from] KeyError),
     #[error("{0}")]
     Database(#[from] DbError),
+    #[error("cannot start the sequencer: {0}")]
+    Sequencer(sqlx::Error),
     #[error("invalid argon2 settings: {0}")]
     PasswordHashing(argon2::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -76,6 +80,17 @@ impl Application {
         )
         .map_err(StartupError::PasswordHashing)?;
         let sessions = Sessions::new(db.clone(), jwt, &config.auth);
+        let hub = Arc::new(Hub::default());
+        let sequencer = Sequencer::start(db.clone(), config.rooms.clone(), hub.clone())
+            .await
+            .map_err(StartupError::Sequencer)?;
+        let rooms = Rooms::new(
+            db.clone(),
+            sequencer,
+            accounts.clone(),
+            server_name.clone(),
+            config.rooms.clone(),
+        );
         let acceptor = TcpListener::bind(config.listen)
             .into_acceptor()
             .await
@@ -95,6 +110,8 @@ impl Application {
             db,
             accounts,
             sessions,
+            rooms,
+            hub,
             metrics: Arc::new(Metrics::default()),
             signing_key: Arc::new(signing_key),
         };

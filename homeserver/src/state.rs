@@ -8,8 +8,10 @@ use convo_federation::{ServerName, ServerSigningKey};
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
+use crate::gateway::Hub;
 use crate::http::metrics::Metrics;
 use crate::ratelimit::Limits;
+use crate::rooms::Rooms;
 use crate::sessions::Sessions;
 
 #[derive(Clone, Debug)]
@@ -24,6 +26,10 @@ pub struct AppState {
     pub accounts: Accounts,
     /// Device sessions and token checks.
     pub sessions: Sessions,
+    /// Rooms, members and messages; writes go through its sequencer.
+    pub rooms: Rooms,
+    /// Open real-time connections and fan-out to them.
+    pub hub: Arc<Hub>,
     /// Login and registration rate limits, in memory.
     pub limits: Arc<Limits>,
     /// Request counters and latency histograms for `/metrics`.

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod rooms;
 pub mod security;
 pub mod text;
 pub mod types;
@@ -18,17 +19,19 @@ pub enum ApiTags {
     Auth,
     /// Profiles.
     Users,
+    /// Chats and groups, members, messages and history.
+    Rooms,
     /// Server administration (admins only).
     Admin,
 }
 
 /// Every operation of the REST API.
-pub type Api = (auth::Api, users::Api, admin::Api);
+pub type Api = (auth::Api, users::Api, rooms::Api, admin::Api);
 
 /// The OpenAPI service: the routes and the document describing them.
 pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (auth::api(), users::api(), admin::api()),
+        (auth::api(), users::api(), rooms::api(), admin::api()),
         "Convo",
         env!("CARGO_PKG_VERSION"),
     )

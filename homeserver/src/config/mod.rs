@@ -45,6 +45,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Limits on HTTP requests.
     pub http: HttpConfig,
+    /// Rooms and messages.
+    pub rooms: RoomsConfig,
 }
 
 impl Default for Config {
@@ -61,6 +63,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limits: RateLimitConfig::default(),
             http: HttpConfig::default(),
+            rooms: RoomsConfig::default(),
         }
     }
 }
@@ -226,6 +229,31 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// Rooms and messages.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoomsConfig {
+    /// Most members a group may have.
+    pub max_members: usize,
+    /// Longest message text, in characters.
+    pub max_message_length: usize,
+    /// Most events one history page returns.
+    pub max_history_page: u32,
+    /// Most writes the sequencer commits in one transaction (group commit).
+    pub max_batch: usize,
+}
+
+impl Default for RoomsConfig {
+    fn default() -> Self {
+        Self {
+            max_members: 256,
+            max_message_length: 4096,
+            max_history_page: 200,
+            max_batch: 512,
         }
     }
 }

@@ -1,0 +1,37 @@
+//! `POST /api/v1/rooms/{room_id}/delete-for-me`: delete a chat for myself.
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+
+use super::types;
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::security::BearerAuth;
+use crate::api::types::NoContent;
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Delete a chat for me: it leaves my list and my history of it is cleared. It comes back
+    /// when a new message arrives. Others are not affected.
+    #[oai(
+        path = "/rooms/:room_id/delete-for-me",
+        method = "post",
+        operation_id = "delete_chat_for_me",
+        tag = "ApiTags::Rooms"
+    )]
+    async fn delete_chat_for_me(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 255))] room_id: Path<String>,
+    ) -> ApiResult<NoContent> {
+        let room_id = types::room_id(&room_id)?;
+        state.rooms.delete_for_me(&auth.0.user_id, &room_id).await?;
+        Ok(NoContent::Done)
+    }
+}

@@ -1,0 +1,75 @@
+//! `GET /api/v1/rooms/{room_id}`: chat details: settings and members with roles.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::types;
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::security::BearerAuth;
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct Member {
+    pub user_id: String,
+    /// `owner`, `admin` or `member`.
+    pub role: String,
+    /// ms since the Unix epoch.
+    pub joined_at: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct RoomDetails {
+    pub room_id: String,
+    pub kind: String,
+    pub name: Option<String>,
+    pub topic: Option<String>,
+    pub avatar_url: Option<String>,
+    pub created_by: String,
+    pub created_at: i64,
+    /// Current members: owner first, then admins, then by join time.
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Get a chat's details (for anyone who is or was in it).
+    #[oai(
+        path = "/rooms/:room_id",
+        method = "get",
+        operation_id = "get_room",
+        tag = "ApiTags::Rooms"
+    )]
+    async fn get_room(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 255))] room_id: Path<String>,
+    ) -> ApiResult<Json<RoomDetails>> {
+        let room_id = types::room_id(&room_id)?;
+        let d = state.rooms.details(&auth.0.user_id, &room_id).await?;
+        Ok(Json(RoomDetails {
+            room_id: d.room_id,
+            kind: d.kind,
+            name: d.name,
+            topic: d.topic,
+            avatar_url: d.avatar_url,
+            created_by: d.created_by,
+            created_at: d.created_at,
+            members: d
+                .members
+                .into_iter()
+                .map(|(user_id, role, joined_at)| Member {
+                    user_id,
+                    role,
+                    joined_at,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,41 @@
+//! `POST /api/v1/rooms/{room_id}/leave`: leave a group.
+
+use poem::web::Data;
+use poem_openapi::OpenApi;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+
+use super::types::{self, EventAck};
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::security::BearerAuth;
+use crate::rooms::model::Action;
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Leave a group. If the owner leaves, the longest-standing admin (else member) becomes owner.
+    #[oai(
+        path = "/rooms/:room_id/leave",
+        method = "post",
+        operation_id = "leave_room",
+        tag = "ApiTags::Rooms"
+    )]
+    async fn leave_room(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 255))] room_id: Path<String>,
+    ) -> ApiResult<Json<EventAck>> {
+        let room_id = types::room_id(&room_id)?;
+        let action = Action::Leave;
+        let committed = state
+            .rooms
+            .act(&auth.0.user_id, &room_id, None, action)
+            .await?;
+        Ok(Json(EventAck::from(&*committed)))
+    }
+}

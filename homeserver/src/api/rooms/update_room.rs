@@ -1,0 +1,66 @@
+//! `PUT /api/v1/rooms/{room_id}`: change a group's name, topic or avatar.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use super::types::{self, EventAck};
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::security::BearerAuth;
+use crate::api::text::Text;
+use crate::rooms::model::{Action, SettingsChange};
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct UpdateRoomRequest {
+    /// Retrying with the same id never applies the change twice.
+    #[oai(validator(max_length = 64))]
+    pub txn_id: Option<Text>,
+    #[oai(validator(max_length = 256))]
+    pub name: Option<Text>,
+    #[oai(validator(max_length = 2048))]
+    pub topic: Option<Text>,
+    #[oai(validator(max_length = 1024))]
+    pub avatar_url: Option<Text>,
+}
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Change group settings (admins). A field left out stays; an empty string clears topic or avatar.
+    #[oai(
+        path = "/rooms/:room_id",
+        method = "put",
+        operation_id = "update_room",
+        tag = "ApiTags::Rooms"
+    )]
+    async fn update_room(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 255))] room_id: Path<String>,
+        body: Json<UpdateRoomRequest>,
+    ) -> ApiResult<Json<EventAck>> {
+        let room_id = types::room_id(&room_id)?;
+        let body = body.0;
+        let action = Action::Settings(SettingsChange {
+            name: body.name.map(|v| Some(v.into())),
+            topic: body.topic.map(|v| Some(v.into())),
+            avatar_url: body.avatar_url.map(|v| Some(v.into())),
+        });
+        let committed = state
+            .rooms
+            .act(
+                &auth.0.user_id,
+                &room_id,
+                body.txn_id.map(String::from),
+                action,
+            )
+            .await?;
+        Ok(Json(EventAck::from(&*committed)))
+    }
+}

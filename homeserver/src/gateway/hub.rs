@@ -1,0 +1,175 @@
+//! Fan-out: who is connected, and handing each committed event to every connection of every
+//! recipient. Each connection has a bounded queue; one that is full is told to go away and
+//! resume from its last position, so the server never buffers without bound.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use convo_federation::UserId;
+use tokio::sync::{Notify, mpsc};
+
+use crate::rooms::Fanout;
+use crate::rooms::model::Committed;
+
+/// Longest notification preview, in characters.
+const PREVIEW_CHARS: usize = 100;
+
+/// Something to send on a connection.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A room event: its stream position (to skip what a resume already sent), its room and
+    /// seq (for delivery receipts), and the frame.
+    Event {
+        pos: i64,
+        room_id: Arc<str>,
+        seq: i64,
+        frame: Arc<str>,
+    },
+    /// Any other frame (receipts, typing, presence, notifications).
+    Frame(Arc<str>),
+}
+
+/// The hub's side of one connection.
+#[derive(Debug, Clone)]
+pub struct ConnHandle {
+    pub id: u64,
+    pub device_id: Arc<str>,
+    queue: mpsc::Sender<Outbound>,
+    /// Woken when the connection must close (queue full, device revoked).
+    pub kick: Arc<Notify>,
+}
+
+impl ConnHandle {
+    /// Queues `item`, or kicks the connection if its queue is full.
+    fn push(&self, item: Outbound) {
+        if self.queue.try_send(item).is_err() {
+            self.kick.notify_one();
+        }
+    }
+}
+
+/// Every open connection, by user.
+#[derive(Debug, Default)]
+pub struct Hub {
+    users: RwLock<HashMap<UserId, Vec<ConnHandle>>>,
+    next_id: AtomicU64,
+}
+
+impl Hub {
+    /// Registers a connection of `user`; returns its handle and the receiving end of its queue.
+    /// The second value is true if it is the user's first connection.
+    pub fn connect(
+        &self,
+        user: &UserId,
+        device_id: &str,
+        capacity: usize,
+    ) -> (ConnHandle, mpsc::Receiver<Outbound>, bool) {
+        let (queue, rx) = mpsc::channel(capacity.max(1));
+        let handle = ConnHandle {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            device_id: Arc::from(device_id),
+            queue,
+            kick: Arc::new(Notify::new()),
+        };
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let conns = users.entry(user.clone()).or_default();
+        let first = conns.is_empty();
+        conns.push(handle.clone());
+        (handle, rx, first)
+    }
+
+    /// Removes a connection; true if it was the user's last one.
+    pub fn disconnect(&self, user: &UserId, id: u64) -> bool {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let Some(conns) = users.get_mut(user) else {
+            return false;
+        };
+        conns.retain(|c| c.id != id);
+        let last = conns.is_empty();
+        if last {
+            users.remove(user);
+        }
+        last
+    }
+
+    pub fn is_online(&self, user: &UserId) -> bool {
+        self.users
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(user)
+    }
+
+    /// Sends `frame` to every connection of each of `users`, except connection `skip`.
+    pub fn send_to_users<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a UserId>,
+        frame: &Arc<str>,
+        skip: Option<u64>,
+    ) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        for user in users {
+            for conn in map.get(user).into_iter().flatten() {
+                if Some(conn.id) != skip {
+                    conn.push(Outbound::Frame(frame.clone()));
+                }
+            }
+        }
+    }
+
+    /// Closes every connection of one device (it was logged out).
+    pub fn kick_device(&self, user: &UserId, device_id: &str) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        for conn in map.get(user).into_iter().flatten() {
+            if &*conn.device_id == device_id {
+                conn.kick.notify_one();
+            }
+        }
+    }
+}
+
+impl Fanout for Hub {
+    fn publish(&self, batch: &[Arc<Committed>]) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        for committed in batch {
+            let event = &committed.event;
+            let frame: Arc<str> =
+                Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json));
+            let room_id: Arc<str> = Arc::from(event.room_id.as_str());
+            let notification = (event.kind == "message").then(|| notification_frame(committed));
+            for user in &committed.recipients {
+                let Some(conns) = map.get(user) else { continue };
+                let notify = notification
+                    .as_ref()
+                    .filter(|_| user.as_str() != event.sender && !committed.muted.contains(user));
+                for conn in conns {
+                    conn.push(Outbound::Event {
+                        pos: event.pos,
+                        room_id: room_id.clone(),
+                        seq: event.seq,
+                        frame: frame.clone(),
+                    });
+                    if let Some(notification) = notify {
+                        conn.push(Outbound::Frame(notification.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A notification-ready frame for a new message; the client decides whether to show it.
+fn notification_frame(committed: &Committed) -> Arc<str> {
+    let event = &committed.event;
+    let text = event.content["text"].as_str().unwrap_or("");
+    let preview: String = text.chars().take(PREVIEW_CHARS).collect();
+    let frame = serde_json::json!({
+        "type": "notification",
+        "room_id": event.room_id,
+        "event_id": event.event_id,
+        "sender": event.sender,
+        "preview": preview,
+        "ts": event.ts,
+    });
+    Arc::from(frame.to_string())
+}

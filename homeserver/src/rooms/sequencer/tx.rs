@@ -1,0 +1,277 @@
+//! The sequencer's transaction: the reads it needs while deciding, and the writes that
+//! accepted actions turn into, on either backend.
+
+use sqlx::Row as _;
+
+use crate::db::Db;
+use crate::rooms::model::Event;
+
+/// One open write transaction.
+pub enum WriterTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for WriterTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriterTx")
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, whichever the backend.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            WriterTx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            WriterTx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+/// What the sequencer needs to know about an earlier event an action refers to.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub room_id: String,
+    pub seq: i64,
+    pub sender: String,
+    pub kind: String,
+    pub deleted: bool,
+}
+
+/// A write that an accepted action causes.
+#[derive(Debug, Clone)]
+pub enum Write {
+    InsertRoom {
+        room_id: String,
+        kind: &'static str,
+        direct_key: Option<String>,
+        name: Option<String>,
+        topic: Option<String>,
+        avatar_url: Option<String>,
+        created_by: String,
+        created_at: i64,
+    },
+    InsertEvent(Event),
+    /// Adds a member, or rejoins one who had left.
+    JoinMember {
+        room_id: String,
+        user_id: String,
+        role: &'static str,
+        joined_at: i64,
+        joined_seq: i64,
+    },
+    LeaveMember {
+        room_id: String,
+        user_id: String,
+        left_seq: i64,
+    },
+    SetRole {
+        room_id: String,
+        user_id: String,
+        role: &'static str,
+    },
+    Settings {
+        room_id: String,
+        column: &'static str,
+        value: Option<String>,
+    },
+    DeleteRoom {
+        room_id: String,
+        at: i64,
+    },
+    EditMessage {
+        event_id: String,
+        content: String,
+        at: i64,
+    },
+    TombstoneMessage {
+        event_id: String,
+        at: i64,
+    },
+    SetReaction {
+        target: String,
+        user_id: String,
+        emoji: String,
+    },
+    RemoveReaction {
+        target: String,
+        user_id: String,
+    },
+}
+
+impl WriterTx {
+    pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
+        Ok(match db {
+            Db::Sqlite(pool) => WriterTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => WriterTx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            WriterTx::Sqlite(tx) => tx.commit().await,
+            WriterTx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    /// The event an earlier try with this transaction id produced, if any.
+    pub async fn find_txn(
+        &mut self,
+        room_id: &str,
+        sender: &str,
+        txn_id: &str,
+    ) -> Result<Option<Event>, sqlx::Error> {
+        let row = on_tx!(self, conn => {
+            sqlx::query(
+                "SELECT event_id, room_id, seq, stream_pos, sender, kind, content, origin_ts, txn_id
+                 FROM events WHERE room_id = $1 AND sender = $2 AND txn_id = $3",
+            )
+            .bind(room_id)
+            .bind(sender)
+            .bind(txn_id)
+            .fetch_optional(conn)
+            .await?
+            .map(|row| crate::rooms::store::event_from_row(&row))
+            .transpose()?
+        });
+        Ok(row)
+    }
+
+    /// The event `event_id`, if it exists.
+    pub async fn find_target(&mut self, event_id: &str) -> Result<Option<Target>, sqlx::Error> {
+        on_tx!(self, conn => {
+            let row = sqlx::query("SELECT room_id, seq, sender, kind, deleted_at FROM events WHERE event_id = $1")
+                .bind(event_id)
+                .fetch_optional(conn)
+                .await?;
+            row.map(|row| {
+                Ok(Target {
+                    room_id: row.try_get("room_id")?,
+                    seq: row.try_get("seq")?,
+                    sender: row.try_get("sender")?,
+                    kind: row.try_get("kind")?,
+                    deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// The room already made for this direct-chat key, if any.
+    pub async fn find_direct(&mut self, direct_key: &str) -> Result<Option<String>, sqlx::Error> {
+        on_tx!(self, conn => {
+            sqlx::query("SELECT room_id FROM rooms WHERE direct_key = $1")
+                .bind(direct_key)
+                .fetch_optional(conn)
+                .await?
+                .map(|row| row.try_get("room_id"))
+                .transpose()
+        })
+    }
+
+    pub async fn apply(&mut self, write: &Write) -> Result<(), sqlx::Error> {
+        on_tx!(self, conn => {
+            match write {
+                Write::InsertRoom { room_id, kind, direct_key, name, topic, avatar_url, created_by, created_at } => {
+                    sqlx::query(
+                        "INSERT INTO rooms (room_id, kind, direct_key, name, topic, avatar_url, created_by, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(room_id).bind(*kind).bind(direct_key).bind(name).bind(topic).bind(avatar_url)
+                    .bind(created_by).bind(created_at)
+                    .execute(conn).await?;
+                }
+                Write::InsertEvent(event) => {
+                    sqlx::query(
+                        "INSERT INTO events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
+                    .bind(&event.sender).bind(&event.txn_id).bind(&event.kind)
+                    .bind(event.content.to_string()).bind(event.ts)
+                    .execute(conn).await?;
+                }
+                Write::JoinMember { room_id, user_id, role, joined_at, joined_seq } => {
+                    sqlx::query(
+                        "INSERT INTO room_members (room_id, user_id, role, joined, joined_at, joined_seq)
+                         VALUES ($1, $2, $3, TRUE, $4, $5)
+                         ON CONFLICT (room_id, user_id) DO UPDATE SET role = $3, joined = TRUE, joined_at = $4,
+                             joined_seq = $5, left_seq = NULL, hidden = FALSE",
+                    )
+                    .bind(room_id).bind(user_id).bind(*role).bind(joined_at).bind(joined_seq)
+                    .execute(conn).await?;
+                }
+                Write::LeaveMember { room_id, user_id, left_seq } => {
+                    sqlx::query("UPDATE room_members SET joined = FALSE, left_seq = $3 WHERE room_id = $1 AND user_id = $2")
+                        .bind(room_id).bind(user_id).bind(left_seq)
+                        .execute(conn).await?;
+                }
+                Write::SetRole { room_id, user_id, role } => {
+                    sqlx::query("UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2")
+                        .bind(room_id).bind(user_id).bind(*role)
+                        .execute(conn).await?;
+                }
+                Write::Settings { room_id, column, value } => {
+                    let sql = match *column {
+                        "name" => "UPDATE rooms SET name = $2 WHERE room_id = $1",
+                        "topic" => "UPDATE rooms SET topic = $2 WHERE room_id = $1",
+                        _ => "UPDATE rooms SET avatar_url = $2 WHERE room_id = $1",
+                    };
+                    sqlx::query(sql).bind(room_id).bind(value).execute(conn).await?;
+                }
+                Write::DeleteRoom { room_id, at } => {
+                    sqlx::query("UPDATE rooms SET deleted_at = $2 WHERE room_id = $1")
+                        .bind(room_id).bind(at).execute(conn).await?;
+                }
+                Write::EditMessage { event_id, content, at } => {
+                    sqlx::query("UPDATE events SET content = $2, edited_at = $3 WHERE event_id = $1")
+                        .bind(event_id).bind(content).bind(at).execute(conn).await?;
+                }
+                Write::TombstoneMessage { event_id, at } => {
+                    sqlx::query("UPDATE events SET content = '{}', deleted_at = $2 WHERE event_id = $1")
+                        .bind(event_id).bind(at).execute(&mut *conn).await?;
+                    sqlx::query("DELETE FROM reactions WHERE target_event_id = $1")
+                        .bind(event_id).execute(conn).await?;
+                }
+                Write::SetReaction { target, user_id, emoji } => {
+                    sqlx::query(
+                        "INSERT INTO reactions (target_event_id, user_id, emoji) VALUES ($1, $2, $3)
+                         ON CONFLICT (target_event_id, user_id) DO UPDATE SET emoji = $3",
+                    )
+                    .bind(target).bind(user_id).bind(emoji)
+                    .execute(conn).await?;
+                }
+                Write::RemoveReaction { target, user_id } => {
+                    sqlx::query("DELETE FROM reactions WHERE target_event_id = $1 AND user_id = $2")
+                        .bind(target).bind(user_id).execute(conn).await?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+impl WriterTx {
+    pub async fn set_muted(
+        &mut self,
+        room_id: &str,
+        user_id: &str,
+        muted: bool,
+    ) -> Result<(), sqlx::Error> {
+        on_tx!(self, conn => {
+            sqlx::query("UPDATE room_members SET muted = $3 WHERE room_id = $1 AND user_id = $2")
+                .bind(room_id)
+                .bind(user_id)
+                .bind(muted)
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+}
