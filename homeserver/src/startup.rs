@@ -15,7 +15,7 @@ use poem::{Endpoint, EndpointExt, Route, Server, get};
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::{Db, DbError};
-use crate::gateway::Hub;
+use crate::gateway::{self, Gateway, Hub};
 use crate::http::body_limit::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::{self, health};
@@ -84,6 +84,9 @@ impl Application {
         let sequencer = Sequencer::start(db.clone(), config.rooms.clone(), hub.clone())
             .await
             .map_err(StartupError::Sequencer)?;
+        let gateway = Gateway::start(db.clone(), hub.clone(), &config.gateway);
+        let kick = hub.clone();
+        sessions.on_revoke(Arc::new(move |device_id: &str| kick.kick_device(device_id)));
         let rooms = Rooms::new(
             db.clone(),
             sequencer,
@@ -111,7 +114,7 @@ impl Application {
             accounts,
             sessions,
             rooms,
-            hub,
+            gateway,
             metrics: Arc::new(Metrics::default()),
             signing_key: Arc::new(signing_key),
         };
@@ -167,6 +170,7 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
             }),
         )
         .at("/api/v1/openapi.json", spec)
+        .at("/api/v1/ws", get(gateway::ws::ws))
         .nest("/api/docs", docs)
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))

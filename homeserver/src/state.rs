@@ -8,7 +8,7 @@ use convo_federation::{ServerName, ServerSigningKey};
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
-use crate::gateway::Hub;
+use crate::gateway::Gateway;
 use crate::http::metrics::Metrics;
 use crate::ratelimit::Limits;
 use crate::rooms::Rooms;
@@ -28,8 +28,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Rooms, members and messages; writes go through its sequencer.
     pub rooms: Rooms,
-    /// Open real-time connections and fan-out to them.
-    pub hub: Arc<Hub>,
+    /// The real-time gateway: connections, fan-out, receipts, typing, presence.
+    pub gateway: Gateway,
     /// Login and registration rate limits, in memory.
     pub limits: Arc<Limits>,
     /// Request counters and latency histograms for `/metrics`.

@@ -6,8 +6,10 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod gateway;
 mod health;
 mod openapi;
 mod profiles;
+mod rooms;
 mod sessions;
 mod tidy;

@@ -47,6 +47,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Rooms and messages.
     pub rooms: RoomsConfig,
+    /// The real-time WebSocket gateway.
+    pub gateway: GatewayConfig,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             http: HttpConfig::default(),
             rooms: RoomsConfig::default(),
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -254,6 +257,51 @@ impl Default for RoomsConfig {
             max_message_length: 4096,
             max_history_page: 200,
             max_batch: 512,
+        }
+    }
+}
+
+/// The real-time WebSocket gateway at `/api/v1/ws`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Largest frame a client may send, in bytes; a larger one closes the connection (1009).
+    pub max_frame_bytes: usize,
+    /// Frames queued for one connection before it is closed as too slow (code 4000: resume).
+    pub outbound_queue: usize,
+    /// Seconds a new connection has to send its `hello` frame.
+    pub hello_timeout_secs: u64,
+    /// Seconds between server pings; a client silent for two intervals is disconnected.
+    pub heartbeat_secs: u64,
+    /// Most missed events a reconnecting device is sent; further behind, it gets a snapshot.
+    pub max_resume_events: u32,
+    /// Requests one connection may have in flight at once.
+    pub max_in_flight: usize,
+    /// Seconds a typing indicator lasts unless renewed.
+    pub typing_ttl_secs: u64,
+    /// Seconds after the last connection closes before a user shows as offline.
+    pub presence_grace_secs: u64,
+    /// Milliseconds over which delivery and read receipts are gathered before they are
+    /// written and sent (one write and one frame per room for many receipts).
+    pub receipt_flush_ms: u64,
+    /// tungstenite's read buffer per connection, in bytes (its default, 128 KiB, costs memory
+    /// and CPU on every read).
+    pub read_buffer_bytes: usize,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            outbound_queue: 1024,
+            hello_timeout_secs: 10,
+            heartbeat_secs: 30,
+            max_resume_events: 10_000,
+            max_in_flight: 64,
+            typing_ttl_secs: 6,
+            presence_grace_secs: 5,
+            receipt_flush_ms: 50,
+            read_buffer_bytes: 4096,
         }
     }
 }

@@ -12,6 +12,9 @@ use sqlx::sqlite::{
 
 use crate::config::DatabaseConfig;
 
+mod write_tx;
+pub use write_tx::WriteTx;
+
 /// A connection pool for one of the two supported databases.
 #[derive(Clone, Debug)]
 pub enum Db {

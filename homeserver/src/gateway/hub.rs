@@ -3,7 +3,7 @@
 //! resume from its last position, so the server never buffers without bound.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use convo_federation::UserId;
@@ -38,14 +38,29 @@ pub struct ConnHandle {
     queue: mpsc::Sender<Outbound>,
     /// Woken when the connection must close (queue full, device revoked).
     pub kick: Arc<Notify>,
+    /// The close code to use once kicked.
+    reason: Arc<AtomicU16>,
 }
 
 impl ConnHandle {
     /// Queues `item`, or kicks the connection if its queue is full.
     fn push(&self, item: Outbound) {
         if self.queue.try_send(item).is_err() {
-            self.kick.notify_one();
+            self.kick_with(super::protocol::close::RESUME);
         }
+    }
+
+    /// Asks the connection to close with `code` (the first reason given wins).
+    pub fn kick_with(&self, code: u16) {
+        let _ = self
+            .reason
+            .compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
+        self.kick.notify_one();
+    }
+
+    /// Why the connection was kicked.
+    pub fn kick_reason(&self) -> u16 {
+        self.reason.load(Ordering::Relaxed)
     }
 }
 
@@ -71,6 +86,7 @@ impl Hub {
             device_id: Arc::from(device_id),
             queue,
             kick: Arc::new(Notify::new()),
+            reason: Arc::new(AtomicU16::new(0)),
         };
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let conns = users.entry(user.clone()).or_default();
@@ -117,12 +133,12 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of one device (it was logged out).
-    pub fn kick_device(&self, user: &UserId, device_id: &str) {
+    /// Closes every connection of one device (it was logged out). Rare, so it scans.
+    pub fn kick_device(&self, device_id: &str) {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());
-        for conn in map.get(user).into_iter().flatten() {
+        for conn in map.values().flatten() {
             if &*conn.device_id == device_id {
-                conn.kick.notify_one();
+                conn.kick_with(super::protocol::close::UNAUTHORIZED);
             }
         }
     }

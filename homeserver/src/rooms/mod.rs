@@ -185,11 +185,15 @@ impl Rooms {
         action: Action,
     ) -> Result<Arc<Committed>> {
         if let Some(txn_id) = &txn_id
-            && (txn_id.is_empty() || txn_id.chars().count() > TXN_ID_MAX)
+            && (txn_id.is_empty()
+                || txn_id.chars().count() > TXN_ID_MAX
+                || txn_id.chars().any(char::is_control))
         {
             return Err(Error::new(
                 ErrorCode::InvalidRequest,
-                format!("txn_id must be 1 to {TXN_ID_MAX} characters"),
+                format!(
+                    "txn_id must be 1 to {TXN_ID_MAX} characters, none of them control characters"
+                ),
             ));
         }
         let action = match action {
@@ -218,16 +222,26 @@ impl Rooms {
                 Action::AddMember { user }
             }
             Action::Settings(change) => Action::Settings(SettingsChange {
-                name: clearable(change.name, |v| {
-                    let name = validate::text(v, "name", ROOM_NAME_MAX)?;
-                    if name.is_empty() {
+                // A group always has a name: an empty one is refused, not cleared.
+                name: match change.name {
+                    Some(Some(v)) => {
+                        let name = validate::text(&v, "name", ROOM_NAME_MAX)?;
+                        if name.is_empty() {
+                            return Err(Error::new(
+                                ErrorCode::InvalidRequest,
+                                "a group needs a name",
+                            ));
+                        }
+                        Some(Some(name))
+                    }
+                    Some(None) => {
                         return Err(Error::new(
                             ErrorCode::InvalidRequest,
                             "a group needs a name",
                         ));
                     }
-                    Ok(name)
-                })?,
+                    None => None,
+                },
                 topic: clearable(change.topic, |v| validate::text(v, "topic", ROOM_TOPIC_MAX))?,
                 avatar_url: clearable(change.avatar_url, validate::avatar_url)?,
             }),

@@ -325,6 +325,7 @@ pub async fn list_rooms(db: &Db, user_id: &str) -> Result<Vec<RoomSummary>, sqlx
             let unread: i64 = sqlx::query(
                 "SELECT COUNT(*) AS n FROM events
                  WHERE room_id = $1 AND kind = 'message' AND seq >= $2 AND seq <= $3 AND sender <> $4
+                   AND event_id NOT IN (SELECT event_id FROM hidden_events WHERE user_id = $4)
                    AND deleted_at IS NULL",
             )
             .bind(&summary.room_id)
@@ -448,5 +449,89 @@ pub async fn max_seq(db: &Db, room_id: &str) -> Result<i64, sqlx::Error> {
             .fetch_one(pool)
             .await?
             .try_get::<i64, _>("seq")
+    })
+}
+
+/// Events a user may see with stream position above `since`, in stream order, at most `limit`.
+pub async fn events_since(
+    db: &Db,
+    user_id: &str,
+    since: i64,
+    limit: u32,
+) -> Result<Vec<Event>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {} FROM events e JOIN room_members m ON m.room_id = e.room_id AND m.user_id = $1
+         WHERE e.stream_pos > $2 AND e.seq >= m.joined_seq AND (m.left_seq IS NULL OR e.seq <= m.left_seq)
+           AND e.seq > m.cleared_seq
+         ORDER BY e.stream_pos LIMIT $3",
+        EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    with_db!(db, pool => {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(event_from_row)
+            .collect()
+    })
+}
+
+/// The users who share at least one room with `user_id` (not counting themselves).
+pub async fn contacts(db: &Db, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query(
+            "SELECT DISTINCT o.user_id FROM room_members m JOIN room_members o ON o.room_id = m.room_id
+             WHERE m.user_id = $1 AND m.joined AND o.joined AND o.user_id <> $1",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("user_id"))
+        .collect()
+    })
+}
+
+/// The joined members of a room.
+pub async fn joined_members(db: &Db, room_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query("SELECT user_id FROM room_members WHERE room_id = $1 AND joined ORDER BY user_id")
+            .bind(room_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("user_id"))
+            .collect()
+    })
+}
+
+/// Unread messages for `user_id` in a room, given their membership.
+pub async fn unread_count(
+    db: &Db,
+    room_id: &str,
+    user_id: &str,
+    m: &Membership,
+) -> Result<i64, sqlx::Error> {
+    let from = m.first_visible().max(m.read_up_to + 1);
+    with_db!(db, pool => {
+        sqlx::query(
+            "SELECT COUNT(*) AS n FROM events
+             WHERE room_id = $1 AND kind = 'message' AND seq >= $2 AND seq <= $3 AND sender <> $4
+                   AND event_id NOT IN (SELECT event_id FROM hidden_events WHERE user_id = $4) AND deleted_at IS NULL",
+        )
+        .bind(room_id)
+        .bind(from)
+        .bind(m.last_visible())
+        .bind(user_id)
+        .fetch_one(pool)
+        .await?
+        .try_get("n")
     })
 }

@@ -46,7 +46,7 @@ pub struct TokenPair {
 }
 
 /// The sessions service.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Sessions {
     db: Db,
     jwt: Arc<JwtKeys>,
@@ -54,7 +54,20 @@ pub struct Sessions {
     active: Cache<String, bool>,
     access_ttl_secs: u64,
     refresh_ttl_ms: i64,
+    /// Told the id of every device that is revoked, so its live connections can be closed.
+    on_revoke: Arc<std::sync::OnceLock<RevocationListener>>,
 }
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("access_ttl_secs", &self.access_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Called with a device id when that device is logged out.
+pub type RevocationListener = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Sessions {
     pub fn new(db: Db, jwt: JwtKeys, auth: &AuthConfig) -> Self {
@@ -67,6 +80,19 @@ impl Sessions {
                 .build(),
             access_ttl_secs: auth.access_token_ttl_secs,
             refresh_ttl_ms: (auth.refresh_token_ttl_days as i64).saturating_mul(86_400_000),
+            on_revoke: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Sets who hears about revocations (the gateway). Only the first call counts.
+    pub fn on_revoke(&self, listener: RevocationListener) {
+        let _ = self.on_revoke.set(listener);
+    }
+
+    async fn forget(&self, device_id: &str) {
+        self.active.invalidate(device_id).await;
+        if let Some(listener) = self.on_revoke.get() {
+            listener(device_id);
         }
     }
 
@@ -119,7 +145,7 @@ impl Sessions {
         match outcome {
             store::Rotation::Rotated { user_id, device_id } => self.pair(&user_id, device_id, next),
             store::Rotation::Reused { device_id } => {
-                self.active.invalidate(&device_id).await;
+                self.forget(&device_id).await;
                 tracing::warn!(%device_id, "refresh token reused; device logged out");
                 Err(Error::new(
                     ErrorCode::RefreshTokenReused,
@@ -184,7 +210,7 @@ impl Sessions {
         if !store::revoke_device(&self.db, user_id.as_str(), device_id, now_ms()).await? {
             return Err(Error::new(ErrorCode::DeviceNotFound, "no such device"));
         }
-        self.active.invalidate(device_id).await;
+        self.forget(device_id).await;
         Ok(())
     }
 
@@ -192,7 +218,7 @@ impl Sessions {
     pub async fn revoke_all(&self, user_id: &UserId, keep: Option<&str>) -> Result<()> {
         let ended = store::revoke_all(&self.db, user_id.as_str(), keep, now_ms()).await?;
         for device_id in ended {
-            self.active.invalidate(&device_id).await;
+            self.forget(&device_id).await;
         }
         Ok(())
     }

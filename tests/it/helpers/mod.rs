@@ -3,11 +3,14 @@
 mod client;
 mod db;
 mod server;
+mod ws;
 
 #[allow(unused_imports)]
 pub use client::Reply;
 #[allow(unused_imports)]
 pub use server::{TestServer, TestUser, convo_binary};
+#[allow(unused_imports)]
+pub use ws::{WAIT, Ws};
 
 /// A password that passes every strength rule.
 pub const PASSWORD: &str = "correct horse battery staple";

@@ -121,14 +121,19 @@ pub async fn decide(
                 Ok(found) if found.sender != sender.as_str() => {
                     refuse(ErrorCode::Forbidden, "only the sender can edit a message")
                 }
-                Ok(_) => Ok(Plan::new(
-                    "message.edit",
-                    json!({ "target": target.as_str(), "text": text }),
-                )
-                .with(Effect::Edit {
-                    event_id: target.to_string(),
-                    content: json!({ "text": text }),
-                })),
+                Ok(found) => {
+                    // Only the text changes; what the message answers stays.
+                    let mut content = found.content;
+                    content["text"] = json!(text);
+                    Ok(Plan::new(
+                        "message.edit",
+                        json!({ "target": target.as_str(), "text": text }),
+                    )
+                    .with(Effect::Edit {
+                        event_id: target.to_string(),
+                        content,
+                    }))
+                }
             }
         }
         Action::Delete { target } => {

@@ -3,36 +3,10 @@
 
 use sqlx::Row as _;
 
-use crate::db::Db;
 use crate::rooms::model::Event;
 
-/// One open write transaction.
-pub enum WriterTx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-}
-
-impl std::fmt::Debug for WriterTx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriterTx")
-    }
-}
-
-/// Runs `$body` with `$conn` bound to the transaction's connection, whichever the backend.
-macro_rules! on_tx {
-    ($tx:expr, $conn:ident => $body:expr) => {
-        match $tx {
-            WriterTx::Sqlite(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-            WriterTx::Postgres(tx) => {
-                let $conn = &mut **tx;
-                $body
-            }
-        }
-    };
-}
+pub use crate::db::WriteTx as WriterTx;
+use crate::on_tx;
 
 /// What the sequencer needs to know about an earlier event an action refers to.
 #[derive(Debug, Clone)]
@@ -42,6 +16,7 @@ pub struct Target {
     pub sender: String,
     pub kind: String,
     pub deleted: bool,
+    pub content: serde_json::Value,
 }
 
 /// A write that an accepted action causes.
@@ -106,20 +81,6 @@ pub enum Write {
 }
 
 impl WriterTx {
-    pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
-        Ok(match db {
-            Db::Sqlite(pool) => WriterTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => WriterTx::Postgres(pool.begin().await?),
-        })
-    }
-
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            WriterTx::Sqlite(tx) => tx.commit().await,
-            WriterTx::Postgres(tx) => tx.commit().await,
-        }
-    }
-
     /// The event an earlier try with this transaction id produced, if any.
     pub async fn find_txn(
         &mut self,
@@ -146,7 +107,7 @@ impl WriterTx {
     /// The event `event_id`, if it exists.
     pub async fn find_target(&mut self, event_id: &str) -> Result<Option<Target>, sqlx::Error> {
         on_tx!(self, conn => {
-            let row = sqlx::query("SELECT room_id, seq, sender, kind, deleted_at FROM events WHERE event_id = $1")
+            let row = sqlx::query("SELECT room_id, seq, sender, kind, deleted_at, content FROM events WHERE event_id = $1")
                 .bind(event_id)
                 .fetch_optional(conn)
                 .await?;
@@ -157,6 +118,8 @@ impl WriterTx {
                     sender: row.try_get("sender")?,
                     kind: row.try_get("kind")?,
                     deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+                    content: serde_json::from_str(&row.try_get::<String, _>("content")?)
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 })
             })
             .transpose()

@@ -1,0 +1,51 @@
+//! A write transaction on either backend. On SQLite it begins `IMMEDIATE`: a transaction that
+//! reads before it writes must take the write lock up front, or it fails at once ("database is
+//! locked") instead of waiting for a concurrent writer.
+
+use super::Db;
+
+/// One open write transaction.
+pub enum WriteTx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteTx")
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection, whichever the backend.
+/// The body is compiled once per backend.
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::WriteTx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::db::WriteTx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+
+impl WriteTx {
+    pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
+        Ok(match db {
+            Db::Sqlite(pool) => WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            WriteTx::Sqlite(tx) => tx.commit().await,
+            WriteTx::Postgres(tx) => tx.commit().await,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The gateway's frames. Clients send JSON objects with a `type` and an `id`; every request is
+//! answered by an `ack` or an `error` with the same `id`. The server also pushes `event`,
+//! `receipts`, `typing`, `presence`, `notification`, `unread` and `snapshot` frames.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{Error, ErrorCode};
+
+/// A frame from a client.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// First frame: authenticate and, when reconnecting, resume after `since`.
+    Hello {
+        id: String,
+        token: String,
+        since: Option<i64>,
+    },
+    Send {
+        id: String,
+        room_id: String,
+        txn_id: String,
+        text: String,
+        reply_to: Option<String>,
+    },
+    Edit {
+        id: String,
+        room_id: String,
+        txn_id: String,
+        event_id: String,
+        text: String,
+    },
+    Delete {
+        id: String,
+        room_id: String,
+        txn_id: String,
+        event_id: String,
+    },
+    React {
+        id: String,
+        room_id: String,
+        txn_id: String,
+        event_id: String,
+        emoji: String,
+    },
+    /// Everything up to stream position `pos` has arrived on this device.
+    Received {
+        id: String,
+        pos: i64,
+    },
+    /// I have read `room_id` up to `seq`.
+    Read {
+        id: String,
+        room_id: String,
+        seq: i64,
+    },
+    Typing {
+        id: String,
+        room_id: String,
+        typing: bool,
+    },
+    Ping {
+        id: String,
+    },
+}
+
+impl ClientFrame {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Hello { id, .. }
+            | Self::Send { id, .. }
+            | Self::Edit { id, .. }
+            | Self::Delete { id, .. }
+            | Self::React { id, .. }
+            | Self::Received { id, .. }
+            | Self::Read { id, .. }
+            | Self::Typing { id, .. }
+            | Self::Ping { id } => id,
+        }
+    }
+}
+
+/// Longest request id.
+pub const ID_MAX: usize = 64;
+
+/// Parses a client frame; the error says what is wrong and carries the request id if one
+/// could be read.
+pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        (
+            None,
+            Error::new(ErrorCode::InvalidRequest, format!("not JSON: {e}")),
+        )
+    })?;
+    let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    let frame: ClientFrame = serde_json::from_value(value).map_err(|e| {
+        (
+            id.clone(),
+            Error::new(ErrorCode::InvalidRequest, format!("bad frame: {e}")),
+        )
+    })?;
+    if frame.id().is_empty() || frame.id().chars().count() > ID_MAX {
+        return Err((
+            id,
+            Error::new(
+                ErrorCode::InvalidRequest,
+                format!("id must be 1 to {ID_MAX} characters"),
+            ),
+        ));
+    }
+    Ok(frame)
+}
+
+pub fn ack(id: &str, body: Value) -> String {
+    let mut frame = json!({ "type": "ack", "id": id });
+    if let (Some(frame), Value::Object(extra)) = (frame.as_object_mut(), body) {
+        frame.extend(extra);
+    }
+    frame.to_string()
+}
+
+pub fn error(id: Option<&str>, err: &Error) -> String {
+    json!({ "type": "error", "id": id, "code": err.code, "message": err.message }).to_string()
+}
+
+/// Close codes of our own (4000–4999 are for applications).
+pub mod close {
+    /// The connection fell behind; reconnect and resume from your last position.
+    pub const RESUME: u16 = 4000;
+    /// Not (or no longer) authenticated: log in again.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// No `hello` in time.
+    pub const HELLO_TIMEOUT: u16 = 4002;
+    /// No frames from the client for two heartbeat intervals.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4003;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_requests_and_reports_problems() {
+        let frame =
+            parse(r#"{"type":"send","id":"1","room_id":"!a:b","txn_id":"t","text":"hi"}"#).unwrap();
+        assert!(matches!(frame, ClientFrame::Send { .. }));
+        let (id, err) = parse(r#"{"type":"send","id":"7"}"#).unwrap_err();
+        assert_eq!(
+            (id.as_deref(), err.code),
+            (Some("7"), ErrorCode::InvalidRequest)
+        );
+        let (id, _) = parse(r#"{"type":"warp","id":"8"}"#).unwrap_err();
+        assert_eq!(id.as_deref(), Some("8"));
+        let (id, _) = parse("{nope").unwrap_err();
+        assert_eq!(id, None);
+        assert!(parse(r#"{"type":"ping","id":""}"#).is_err());
+    }
+
+    #[test]
+    fn acks_carry_the_id_and_the_result() {
+        let text = ack("3", json!({ "seq": 4 }));
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value, json!({ "type": "ack", "id": "3", "seq": 4 }));
+    }
+}

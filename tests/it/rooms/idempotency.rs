@@ -1,0 +1,181 @@
+//! Idempotent retries: a transaction id used again by the same sender in the same room returns
+//! the first answer and stores nothing new, whether the retries come one after another or all
+//! at once; other senders and other rooms have transaction ids of their own.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::{
+    create_group, event_path, history, id_of, post_message, room_path, seq_of, texts, token,
+};
+use crate::helpers::TestServer;
+
+/// The fields of an ack that a retry must repeat.
+fn identity(ack: &Value) -> Value {
+    json!([
+        ack["event_id"],
+        ack["room_id"],
+        ack["seq"],
+        ack["pos"],
+        ack["ts"]
+    ])
+}
+
+#[tokio::test]
+async fn a_retry_returns_the_first_answer_and_stores_nothing_new() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "Retries", &[&bob]).await;
+    let body = json!({ "txn_id": "retry-1", "text": "only once" });
+
+    let first = post_message(&server, &alice, &room, body.clone()).await;
+    let first = first.assert_status(200).clone();
+    assert_eq!(first["duplicate"], false);
+    let again = post_message(&server, &alice, &room, body).await;
+    let again = again.assert_status(200).clone();
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(identity(&again), identity(&first));
+    // Even with another text, the transaction id is what counts.
+    let changed = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "retry-1", "text": "something else" }),
+    )
+    .await;
+    assert_eq!(identity(changed.assert_status(200)), identity(&first));
+
+    let events = history(&server, &bob, &room).await;
+    assert_eq!(texts(&events), ["only once"]);
+    let next = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "retry-2", "text": "next" }),
+    )
+    .await;
+    assert_eq!(seq_of(next.assert_status(200)), seq_of(&first) + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_identical_requests_at_once_make_one_event() {
+    let server = Arc::new(TestServer::spawn().await);
+    let alice = server.user("alice").await;
+    let room = create_group(&server, &alice, "Stampede", &[]).await;
+    let path = room_path(&room, "/messages");
+    let body = json!({ "txn_id": "stampede", "text": "are you there?" });
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (server, path, body) = (server.clone(), path.clone(), body.clone());
+        let access = alice.access_token.clone();
+        tasks.spawn(async move { server.post(&path, Some(&access), body).await });
+    }
+    let acks: Vec<Value> = tasks
+        .join_all()
+        .await
+        .into_iter()
+        .map(|reply| reply.assert_status(200).clone())
+        .collect();
+    assert_eq!(acks.len(), 10);
+    let first = identity(&acks[0]);
+    assert!(acks.iter().all(|a| identity(a) == first), "{acks:#?}");
+    let originals = acks.iter().filter(|a| a["duplicate"] == false).count();
+    assert_eq!(originals, 1, "exactly one request stored it: {acks:#?}");
+
+    let events = history(&server, &alice, &room).await;
+    assert_eq!(texts(&events), ["are you there?"]);
+    assert_eq!(events.len(), 2);
+}
+
+#[tokio::test]
+async fn transaction_ids_belong_to_one_sender_in_one_room() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "One", &[&bob]).await;
+    let other = create_group(&server, &alice, "Two", &[&bob]).await;
+    let body = |text: &str| json!({ "txn_id": "shared", "text": text });
+
+    let from_alice = post_message(&server, &alice, &room, body("alice here")).await;
+    let from_bob = post_message(&server, &bob, &room, body("bob here")).await;
+    let elsewhere = post_message(&server, &alice, &other, body("alice there")).await;
+    let acks = [&from_alice, &from_bob, &elsewhere].map(|r| r.assert_status(200).clone());
+    assert!(acks.iter().all(|a| a["duplicate"] == false), "{acks:?}");
+    assert_ne!(acks[0]["event_id"], acks[1]["event_id"]);
+    assert_eq!(seq_of(&acks[1]), seq_of(&acks[0]) + 1);
+    assert_eq!(
+        texts(&history(&server, &alice, &room).await),
+        ["alice here", "bob here"]
+    );
+    assert_eq!(
+        texts(&history(&server, &bob, &other).await),
+        ["alice there"]
+    );
+}
+
+#[tokio::test]
+async fn edits_reactions_and_member_changes_are_not_repeated_either() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let room = create_group(&server, &alice, "Once", &[&bob]).await;
+    let note = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "note", "text": "note" }),
+    )
+    .await;
+    let note = note.assert_status(200).clone();
+
+    let calls: [(reqwest::Method, String, Value); 4] = [
+        (
+            reqwest::Method::PUT,
+            event_path(&room, id_of(&note), ""),
+            json!({ "txn_id": "edit", "text": "note!" }),
+        ),
+        (
+            reqwest::Method::PUT,
+            event_path(&room, id_of(&note), "/reaction"),
+            json!({ "txn_id": "react", "emoji": "✅" }),
+        ),
+        (
+            reqwest::Method::POST,
+            room_path(&room, "/members"),
+            json!({ "txn_id": "add", "user_id": carol.user_id }),
+        ),
+        (
+            reqwest::Method::PUT,
+            room_path(&room, ""),
+            json!({ "txn_id": "topic", "topic": "once" }),
+        ),
+    ];
+    for (method, path, body) in calls {
+        let first = server
+            .call(method.clone(), &path, token(&alice), Some(body.clone()))
+            .await;
+        let first = first.assert_status(200).clone();
+        let again = server.call(method, &path, token(&alice), Some(body)).await;
+        let again = again.assert_status(200).clone();
+        assert_eq!(again["duplicate"], true, "{path}: {again}");
+        assert_eq!(identity(&again), identity(&first), "{path}");
+    }
+    let events = history(&server, &alice, &room).await;
+    let kinds: Vec<&str> = events[3..]
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message.edit",
+            "message.reaction",
+            "room.member",
+            "room.settings"
+        ]
+    );
+}
