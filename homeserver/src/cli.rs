@@ -84,6 +84,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = config::load(args.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config.log);
     rustls_provider();
+    // Every client connection is a file descriptor; the usual soft limit (1024) is far too low.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(err) => tracing::warn!(cause = %err, "cannot raise the open file limit"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -189,3 +189,123 @@ fn bad_configuration_is_refused_with_the_key_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+/// Starts `convo serve` on `dir` and `database_url`; returns the child and its address.
+fn start_server(dir: &std::path::Path, database_url: &str) -> (Child, std::net::SocketAddr) {
+    let mut child = convo(dir)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--server-name",
+            "localhost",
+            "--database-url",
+            database_url,
+        ])
+        .env("CONVO__AUTH__ARGON2_MEMORY_KIB", "64")
+        .env("CONVO__AUTH__ARGON2_ITERATIONS", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = wait_for_listen_line(&mut child)
+        .parse()
+        .expect("listen address");
+    (child, addr)
+}
+
+#[tokio::test]
+async fn an_acknowledged_message_survives_kill_9() {
+    use serde_json::{Value, json};
+
+    use crate::helpers::db::TestDb;
+    use crate::helpers::{PASSWORD, Ws};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::create(dir.path()).await;
+    let (mut child, addr) = start_server(dir.path(), &db.url);
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: Value| {
+        let mut request = http.post(format!("http://{addr}/api/v1{path}")).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let path = path.to_owned();
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let mut tokens = Vec::new();
+    for name in ["alice", "bob"] {
+        post(
+            "/auth/register",
+            None,
+            json!({ "username": name, "password": PASSWORD }),
+        )
+        .await;
+        let login = post(
+            "/auth/login",
+            None,
+            json!({ "username": name, "password": PASSWORD }),
+        )
+        .await;
+        tokens.push(login["access_token"].as_str().unwrap().to_owned());
+    }
+    let room = post(
+        "/rooms/direct",
+        Some(&tokens[0]),
+        json!({ "user_id": "@bob:localhost" }),
+    )
+    .await;
+    let room = room["room_id"].as_str().unwrap().to_owned();
+    let (mut bob, _) = Ws::connect_at(addr, &tokens[1], None).await;
+    let since = bob.next("snapshot").await["pos"].as_i64().unwrap();
+    bob.close().await;
+
+    let (mut alice, _) = Ws::connect_at(addr, &tokens[0], None).await;
+    let ack = alice
+        .request(json!({ "type": "send", "room_id": room, "txn_id": "durable-1", "text": "still here?" }))
+        .await;
+    assert_eq!(ack["type"], "ack", "{ack}");
+    // The ack means the message is durable: kill the server hard, right now.
+    Command::new("kill")
+        .arg("-KILL")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+
+    let (mut child, addr) = start_server(dir.path(), &db.url);
+    let history: Value = http
+        .get(format!(
+            "http://{addr}/api/v1/rooms/{}/messages",
+            room.replace('!', "%21").replace(':', "%3A")
+        ))
+        .bearer_auth(&tokens[1])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["content"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["still here?"]);
+
+    let (mut bob, _) = Ws::connect_at(addr, &tokens[1], Some(since)).await;
+    let event = bob.next("event").await;
+    assert_eq!(event["event"]["event_id"], ack["event_id"]);
+    let synced = bob.next("synced").await;
+    assert_eq!(synced["pos"], ack["pos"]);
+    bob.close().await;
+    terminate(&mut child);
+}

@@ -29,6 +29,8 @@ pub struct Account {
     pub is_admin: bool,
     pub created_at: i64,
     pub deactivated_at: Option<i64>,
+    /// Whether others may see when this user was last online.
+    pub last_seen_visible: bool,
 }
 
 /// What a registration asks for, as the client sent it (not yet validated).
@@ -108,6 +110,7 @@ impl Accounts {
             is_admin: false,
             created_at: now_ms(),
             deactivated_at: None,
+            last_seen_visible: true,
         };
         store::insert(&self.db, account, self.policy, token_hash.as_deref()).await
     }
@@ -266,5 +269,12 @@ fn optional(value: Option<&str>, check: impl Fn(&str) -> Result<String>) -> Resu
     match value {
         Some(v) if !v.trim().is_empty() => check(v).map(Some),
         _ => Ok(None),
+    }
+}
+
+impl Accounts {
+    /// Lets others see this user's last-seen time, or hides it.
+    pub async fn set_last_seen_visible(&self, user_id: &UserId, visible: bool) -> Result<()> {
+        store::set_last_seen_visible(&self.db, user_id.as_str(), visible).await
     }
 }

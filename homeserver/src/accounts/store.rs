@@ -8,7 +8,7 @@ use crate::with_db;
 use super::Account;
 
 const COLUMNS: &str = "user_id, localpart, password_hash, email, phone, display_name, about, \
-                       avatar_url, is_admin, created_at, deactivated_at";
+                       avatar_url, is_admin, created_at, deactivated_at, last_seen_visible";
 
 /// Inserts `account` in one transaction with the checks that must be atomic with it: the
 /// first-account-becomes-admin claim and the registration token's use count.
@@ -191,6 +191,17 @@ pub async fn deactivate(db: &Db, user_id: &str, now: i64) -> Result<()> {
         .bind(now)
         .execute(pool)
         .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_last_seen_visible(db: &Db, user_id: &str, visible: bool) -> Result<()> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET last_seen_visible = $2 WHERE user_id = $1")
+            .bind(user_id)
+            .bind(visible)
+            .execute(pool)
+            .await?;
     });
     Ok(())
 }

@@ -30,6 +30,16 @@ pub struct OwnProfile {
     pub is_admin: bool,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// Who sees when I was last online: `everyone` or `nobody`.
+    pub last_seen: LastSeenVisibility,
+}
+
+/// Who may see a user's last-seen time. (Contacts-only comes with contacts.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum LastSeenVisibility {
+    Everyone,
+    Nobody,
 }
 
 impl From<Account> for OwnProfile {
@@ -44,6 +54,11 @@ impl From<Account> for OwnProfile {
             phone: account.phone,
             is_admin: account.is_admin,
             created_at: account.created_at,
+            last_seen: if account.last_seen_visible {
+                LastSeenVisibility::Everyone
+            } else {
+                LastSeenVisibility::Nobody
+            },
         }
     }
 }

@@ -385,3 +385,29 @@ fn clearable(
         Some(Some(v)) => check(&v).map(|v| Some(Some(v))),
     }
 }
+
+impl Rooms {
+    /// Who has a message delivered and read, and when (for its sender's ticks in groups).
+    pub async fn receipts(
+        &self,
+        user: &UserId,
+        room_id: &RoomId,
+        event_id: &EventId,
+    ) -> Result<Vec<store::MessageReceipt>> {
+        let membership = self.membership(user, room_id).await?;
+        match store::find_event(&self.db, event_id.as_str()).await? {
+            Some((room, seq, kind, sender))
+                if room == room_id.as_str()
+                    && kind == "message"
+                    && seq >= membership.first_visible()
+                    && seq <= membership.last_visible() =>
+            {
+                Ok(store::message_receipts(&self.db, room_id.as_str(), seq, &sender).await?)
+            }
+            _ => Err(Error::new(
+                ErrorCode::EventNotFound,
+                "no such message in this room",
+            )),
+        }
+    }
+}

@@ -535,3 +535,46 @@ pub async fn unread_count(
         .try_get("n")
     })
 }
+
+/// Per member of a room (other than `sender`): their delivered/read positions, and when each
+/// first reached `seq` (from the receipt log).
+#[derive(Debug, Clone)]
+pub struct MessageReceipt {
+    pub user_id: String,
+    pub delivered_at: Option<i64>,
+    pub read_at: Option<i64>,
+}
+
+pub async fn message_receipts(
+    db: &Db,
+    room_id: &str,
+    seq: i64,
+    sender: &str,
+) -> Result<Vec<MessageReceipt>, sqlx::Error> {
+    with_db!(db, pool => {
+        sqlx::query(
+            "SELECT m.user_id,
+                    (SELECT MIN(l.ts) FROM receipt_log l
+                     WHERE l.room_id = m.room_id AND l.user_id = m.user_id AND l.kind = 'delivered' AND l.up_to >= $2) AS delivered_at,
+                    (SELECT MIN(l.ts) FROM receipt_log l
+                     WHERE l.room_id = m.room_id AND l.user_id = m.user_id AND l.kind = 'read' AND l.up_to >= $2) AS read_at
+             FROM room_members m
+             WHERE m.room_id = $1 AND m.user_id <> $3 AND m.joined_seq <= $2 AND (m.left_seq IS NULL OR m.left_seq >= $2)
+             ORDER BY m.user_id",
+        )
+        .bind(room_id)
+        .bind(seq)
+        .bind(sender)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(MessageReceipt {
+                user_id: r.try_get("user_id")?,
+                delivered_at: r.try_get("delivered_at")?,
+                read_at: r.try_get("read_at")?,
+            })
+        })
+        .collect()
+    })
+}

@@ -1,7 +1,7 @@
 //! Shared test helpers: the test server, its database, and a small JSON client.
 
 mod client;
-mod db;
+pub mod db;
 mod server;
 mod ws;
 

@@ -29,7 +29,12 @@ pub struct Ws {
 impl Ws {
     /// Opens a socket without saying hello.
     pub async fn open(server: &TestServer) -> Self {
-        let url = format!("ws://{}/api/v1/ws", server.addr);
+        Self::open_at(server.addr).await
+    }
+
+    /// Opens a socket to a server at `addr` (one not started by [`TestServer`]).
+    pub async fn open_at(addr: std::net::SocketAddr) -> Self {
+        let url = format!("ws://{addr}/api/v1/ws");
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("websocket connects");
@@ -43,7 +48,16 @@ impl Ws {
 
     /// Opens a socket and says hello; returns it with the hello's answer.
     pub async fn connect(server: &TestServer, token: &str, since: Option<i64>) -> (Self, Value) {
-        let mut ws = Self::open(server).await;
+        Self::connect_at(server.addr, token, since).await
+    }
+
+    /// [`Ws::connect`] to a server at `addr`.
+    pub async fn connect_at(
+        addr: std::net::SocketAddr,
+        token: &str,
+        since: Option<i64>,
+    ) -> (Self, Value) {
+        let mut ws = Self::open_at(addr).await;
         let mut hello = json!({ "type": "hello", "token": token });
         if let Some(since) = since {
             hello["since"] = json!(since);

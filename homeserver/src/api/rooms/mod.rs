@@ -6,11 +6,13 @@ mod delete_chat_for_me;
 mod delete_group;
 mod delete_message;
 mod edit_message;
+mod get_receipts;
 mod get_room;
 mod hide_message;
 mod leave_room;
 mod list_messages;
 mod list_rooms;
+mod mark_read;
 mod mute_room;
 mod open_direct;
 mod react;
@@ -45,6 +47,7 @@ pub type Api = (
         hide_message::Api,
         list_messages::Api,
     ),
+    (mark_read::Api, get_receipts::Api),
 );
 
 pub fn api() -> Api {
@@ -73,5 +76,6 @@ pub fn api() -> Api {
             hide_message::Api,
             list_messages::Api,
         ),
+        (mark_read::Api, get_receipts::Api),
     )
 }

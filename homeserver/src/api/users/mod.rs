@@ -2,10 +2,11 @@
 
 mod get_me;
 mod get_user;
+mod set_privacy;
 mod update_me;
 
-pub type Api = (get_me::Api, update_me::Api, get_user::Api);
+pub type Api = (get_me::Api, update_me::Api, get_user::Api, set_privacy::Api);
 
 pub fn api() -> Api {
-    (get_me::Api, update_me::Api, get_user::Api)
+    (get_me::Api, update_me::Api, get_user::Api, set_privacy::Api)
 }

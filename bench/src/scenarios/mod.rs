@@ -1,0 +1,149 @@
+//! The scenarios, and what they share: the run context, opening many connections, and the
+//! report.
+
+mod fanout;
+mod idle;
+mod messaging;
+mod rooms;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use futures_util::{StreamExt as _, stream};
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::cli::{Cli, Scenario};
+use crate::client::{self, Connection, Progress, Shared};
+use crate::setup::{self, Api};
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct Report {
+    /// The final JSON line.
+    pub json: Value,
+    /// Messages were lost or delivered twice.
+    pub failed: bool,
+}
+
+/// What every scenario needs.
+#[derive(Debug)]
+pub struct Context {
+    pub api: Api,
+    pub ws_url: String,
+    /// Prefix of this run's user names and message ids.
+    pub prefix: String,
+    pub server_pid: Option<u32>,
+    pub setup_concurrency: usize,
+    pub connect_concurrency: usize,
+}
+
+impl Context {
+    /// The server's resident memory now, in KiB.
+    pub fn server_rss_kib(&self) -> Option<u64> {
+        self.server_pid
+            .and_then(|pid| crate::procfs::status_kib(pid, "VmRSS"))
+    }
+
+    /// The server's peak resident memory so far, in KiB.
+    pub fn server_peak_rss_kib(&self) -> Option<u64> {
+        self.server_pid
+            .and_then(|pid| crate::procfs::status_kib(pid, "VmHWM"))
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<Report> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => eprintln!("setup: open-file limit {limit}"),
+        Err(err) => eprintln!("warning: could not raise the open-file limit: {err}"),
+    }
+    let api = Api::new(&cli.server)?;
+    let ctx = Context {
+        ws_url: api.ws_url()?,
+        api,
+        prefix: setup::run_prefix(),
+        server_pid: cli.server_pid,
+        setup_concurrency: cli.setup_concurrency.max(1),
+        connect_concurrency: cli.connect_concurrency.max(1),
+    };
+    eprintln!("convo-bench: run {} against {}", ctx.prefix, cli.server);
+    if ctx.server_pid.is_none() {
+        eprintln!("note: no --server-pid, so no server memory or CPU figures");
+    }
+    match cli.scenario {
+        Scenario::Fanout(args) => Box::pin(fanout::run(&ctx, args)).await,
+        Scenario::Rooms(args) => Box::pin(rooms::run(&ctx, args)).await,
+        Scenario::Idle(args) => Box::pin(idle::run(&ctx, args)).await,
+    }
+}
+
+/// Fresh run-wide state: the counters, and the switch that stops the receivers.
+fn shared(ctx: &Context) -> (Shared, watch::Sender<bool>) {
+    let (stop_tx, stop) = watch::channel(false);
+    let shared = Shared {
+        prefix: Arc::from(ctx.prefix.as_str()),
+        progress: Arc::new(Progress::new()),
+        stop,
+    };
+    (shared, stop_tx)
+}
+
+/// One connection per token, `connect_concurrency` at a time, in order; each with the time
+/// it took from TCP connect to snapshot.
+async fn connect_all(
+    ctx: &Context,
+    tokens: &[&str],
+    shared: &Shared,
+) -> Vec<Result<(Connection, Duration)>> {
+    let total = tokens.len();
+    eprintln!("setup: opening {total} WebSocket connections");
+    let step = (total / 10).max(1);
+    stream::iter(tokens.iter().enumerate())
+        .map(|(i, token)| async move {
+            let started = Instant::now();
+            let conn = client::connect(&ctx.ws_url, token, shared).await?;
+            if (i + 1) % step == 0 {
+                eprintln!("setup: {} connections ready", i + 1);
+            }
+            Ok((conn, started.elapsed()))
+        })
+        .buffered(ctx.connect_concurrency)
+        .collect()
+        .await
+}
+
+/// Prints the counters every second until `stop`.
+fn report_progress(shared: &Shared) -> tokio::task::JoinHandle<()> {
+    let progress = shared.progress.clone();
+    let mut stop = shared.stop.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.tick().await;
+        let (mut sent_before, mut delivered_before) = (0, 0);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+            let p = &progress;
+            let sent = Progress::get(&p.sent);
+            let delivered = Progress::get(&p.delivered);
+            eprintln!(
+                "[{:>4.0}s] sent {sent} (+{}/s)  acked {}  delivered {delivered}/{} (+{}/s)  \
+                 duplicated {}  errors {}  disconnects {}",
+                started.elapsed().as_secs_f64(),
+                sent - sent_before,
+                Progress::get(&p.acked),
+                Progress::get(&p.expected),
+                delivered - delivered_before,
+                Progress::get(&p.duplicated),
+                Progress::get(&p.errors),
+                Progress::get(&p.disconnects),
+            );
+            (sent_before, delivered_before) = (sent, delivered);
+        }
+    })
+}

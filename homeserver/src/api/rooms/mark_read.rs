@@ -1,0 +1,48 @@
+//! `POST /api/v1/rooms/{room_id}/read`: move my read position.
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::api::ApiTags;
+use crate::api::error::ApiResult;
+use crate::api::security::BearerAuth;
+use crate::gateway::connection::mark_read;
+use crate::state::AppState;
+
+#[derive(Debug, Object)]
+pub struct ReadRequest {
+    /// I have read everything up to this seq. Positions never move back.
+    pub seq: i64,
+}
+
+#[derive(Debug, Object)]
+pub struct ReadPosition {
+    pub read_up_to: i64,
+}
+
+#[derive(Debug)]
+pub struct Api;
+
+#[OpenApi]
+impl Api {
+    /// Mark a chat read up to a seq. Senders see it as read ticks; my other devices' unread
+    /// counts clear.
+    #[oai(
+        path = "/rooms/:room_id/read",
+        method = "post",
+        operation_id = "mark_read",
+        tag = "ApiTags::Rooms"
+    )]
+    async fn mark_read(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        #[oai(validator(max_length = 255))] room_id: Path<String>,
+        body: Json<ReadRequest>,
+    ) -> ApiResult<Json<ReadPosition>> {
+        let read_up_to = mark_read(&state, &auth.0.user_id, &room_id, body.seq).await?;
+        Ok(Json(ReadPosition { read_up_to }))
+    }
+}

@@ -1,0 +1,140 @@
+//! Presence: people who share a room hear when a user comes online and, after a grace period,
+//! goes offline with a last-seen time; strangers hear nothing; snapshots list contacts.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{QUIET, direct, group, online};
+use crate::helpers::{TestServer, Ws};
+
+/// Whether `frame` is a presence frame about `user_id`.
+fn presence_of(frame: &Value, user_id: &str) -> bool {
+    frame["type"] == "presence" && frame["user_id"] == user_id
+}
+
+#[tokio::test]
+async fn contacts_see_online_then_offline_after_the_grace_period() {
+    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let dave = server.user("dave").await;
+    direct(&server, &alice, &bob).await;
+    let (mut a, _) = online(&server, &alice).await;
+    let (mut d, _) = online(&server, &dave).await;
+
+    let (b, _) = online(&server, &bob).await;
+    let frame = a.wait_for(|f| presence_of(f, &bob.user_id)).await;
+    assert_eq!(frame["online"], true, "{frame}");
+    assert!(frame.get("last_seen").is_none_or(Value::is_null), "{frame}");
+
+    let closed = Instant::now();
+    b.close().await;
+    let frame = a.wait_for(|f| presence_of(f, &bob.user_id)).await;
+    let after = closed.elapsed();
+    assert_eq!(frame["online"], false, "{frame}");
+    let last_seen = frame["last_seen"].as_i64().expect("last_seen");
+    assert!(last_seen > 1_600_000_000_000, "{frame}");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(4),
+        "offline after {after:?}"
+    );
+    // Dave shares no room with Bob: nothing about him.
+    d.assert_none(QUIET, |f| f["type"] == "presence").await;
+}
+
+#[tokio::test]
+async fn a_reconnect_within_the_grace_period_shows_no_offline() {
+    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    direct(&server, &alice, &bob).await;
+    let (mut a, _) = online(&server, &alice).await;
+    let (b, _) = online(&server, &bob).await;
+    a.wait_for(|f| presence_of(f, &bob.user_id)).await;
+
+    b.close().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_b, _) = online(&server, &bob).await;
+    a.assert_none(Duration::from_millis(1600), |f| {
+        presence_of(f, &bob.user_id) && f["online"] == false
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn offline_waits_for_the_grace_period_after_the_last_disconnect() {
+    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    direct(&server, &alice, &bob).await;
+    let (mut a, _) = online(&server, &alice).await;
+    let (b, _) = online(&server, &bob).await;
+    a.wait_for(|f| presence_of(f, &bob.user_id)).await;
+
+    // A short drop, back for a while, then gone: offline comes a full grace period after the
+    // second disconnect, not when the first one's timer runs out.
+    b.close().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (b, _) = online(&server, &bob).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let gone = Instant::now();
+    b.close().await;
+    let frame = a
+        .wait_for(|f| presence_of(f, &bob.user_id) && f["online"] == false)
+        .await;
+    let after = gone.elapsed();
+    assert!(
+        after >= Duration::from_millis(900),
+        "offline {after:?} after the last disconnect, within the grace period"
+    );
+    assert!(frame["last_seen"].is_i64());
+}
+
+#[tokio::test]
+async fn the_snapshot_lists_the_presence_of_contacts_only() {
+    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let erin = server.user("erin").await;
+    let dave = server.user("dave").await;
+    direct(&server, &alice, &bob).await;
+    group(&server, &alice, &[&carol, &erin]).await;
+    let (_d, _) = online(&server, &dave).await;
+    let (_b, _) = online(&server, &bob).await;
+
+    // Erin was online and left: she has a last seen.
+    let (mut watcher, _) = online(&server, &carol).await;
+    let (e, _) = online(&server, &erin).await;
+    e.close().await;
+    watcher
+        .wait_for(|f| presence_of(f, &erin.user_id) && f["online"] == false)
+        .await;
+
+    let (_, snapshot) = online(&server, &alice).await;
+    let mut entries: Vec<Value> = snapshot["presence"].as_array().expect("presence").clone();
+    entries.sort_by(|x, y| x["user_id"].as_str().cmp(&y["user_id"].as_str()));
+    let users: Vec<&str> = entries
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
+    let mut expected = vec![
+        bob.user_id.as_str(),
+        carol.user_id.as_str(),
+        erin.user_id.as_str(),
+    ];
+    expected.sort_unstable();
+    assert_eq!(users, expected, "{snapshot}");
+    let of = |user: &str| entries.iter().find(|p| p["user_id"] == user).unwrap();
+    assert_eq!(of(&bob.user_id)["online"], true);
+    assert_eq!(of(&carol.user_id)["online"], true);
+    assert_eq!(of(&erin.user_id)["online"], false);
+    assert!(of(&erin.user_id)["last_seen"].is_i64(), "{snapshot}");
+
+    // A user with no contacts has an empty list.
+    let loner = server.user("loner").await;
+    let (mut l, hello) = Ws::connect(&server, &loner.access_token, None).await;
+    assert_eq!(hello["type"], "ack");
+    assert_eq!(l.next("snapshot").await["presence"], serde_json::json!([]));
+}
