@@ -130,15 +130,16 @@ pub async fn create_users(
 ) -> Result<Vec<User>> {
     eprintln!("setup: creating {count} users ({prefix}u0..) and logging each in once");
     let step = (count / 10).max(1);
+    let mut done = 0;
     stream::iter(0..count)
-        .map(|i| async move {
-            let user = api.create_user(&format!("{prefix}u{i}")).await?;
-            if (i + 1) % step == 0 {
-                eprintln!("setup: {} users ready", i + 1);
-            }
-            Ok::<_, anyhow::Error>(user)
-        })
+        .map(|i| async move { api.create_user(&format!("{prefix}u{i}")).await })
         .buffered(concurrency.max(1))
+        .inspect(|_| {
+            done += 1;
+            if done % step == 0 {
+                eprintln!("setup: {done} users ready");
+            }
+        })
         .try_collect()
         .await
 }

@@ -2,6 +2,7 @@
 //! typing, presence, notifications, limits. The tests are in the submodules; the helpers they
 //! share are here.
 
+mod actions;
 mod backpressure;
 mod bad_input;
 mod basics;

@@ -34,7 +34,6 @@ pub async fn run(
 ) -> Result<Report> {
     ensure!(load.in_flight >= 1, "--in-flight must be at least 1");
     ensure!(load.rate.is_none_or(|r| r > 0.0), "--rate must be positive");
-    let setup_started = Instant::now();
     let room_ids = setup::create_groups(
         &ctx.api,
         &ctx.prefix,
@@ -53,7 +52,7 @@ pub async fn run(
     {
         conns.push(conn.with_context(|| format!("connection of user {i}"))?.0);
     }
-    let setup_secs = setup_started.elapsed().as_secs_f64();
+    let setup_secs = ctx.started.elapsed().as_secs_f64();
 
     let plans = plans(layout, &room_ids, load);
     eprintln!(

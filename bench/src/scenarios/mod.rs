@@ -38,6 +38,8 @@ pub struct Context {
     pub server_pid: Option<u32>,
     pub setup_concurrency: usize,
     pub connect_concurrency: usize,
+    /// When the run began (setup time is measured from here).
+    pub started: Instant,
 }
 
 impl Context {
@@ -67,6 +69,7 @@ pub async fn run(cli: Cli) -> Result<Report> {
         server_pid: cli.server_pid,
         setup_concurrency: cli.setup_concurrency.max(1),
         connect_concurrency: cli.connect_concurrency.max(1),
+        started: Instant::now(),
     };
     eprintln!("convo-bench: run {} against {}", ctx.prefix, cli.server);
     if ctx.server_pid.is_none() {
@@ -100,16 +103,20 @@ async fn connect_all(
     let total = tokens.len();
     eprintln!("setup: opening {total} WebSocket connections");
     let step = (total / 10).max(1);
-    stream::iter(tokens.iter().enumerate())
-        .map(|(i, token)| async move {
+    let mut done = 0;
+    stream::iter(tokens)
+        .map(|token| async move {
             let started = Instant::now();
             let conn = client::connect(&ctx.ws_url, token, shared).await?;
-            if (i + 1) % step == 0 {
-                eprintln!("setup: {} connections ready", i + 1);
-            }
             Ok((conn, started.elapsed()))
         })
         .buffered(ctx.connect_concurrency)
+        .inspect(|_| {
+            done += 1;
+            if done % step == 0 {
+                eprintln!("setup: {done} connections ready");
+            }
+        })
         .collect()
         .await
 }

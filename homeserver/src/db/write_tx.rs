@@ -49,3 +49,21 @@ impl WriteTx {
         }
     }
 }
+
+impl WriteTx {
+    /// Marks a point to roll back to if the next piece of work fails, without losing the
+    /// rest of the transaction.
+    pub async fn savepoint(&mut self) -> Result<(), sqlx::Error> {
+        crate::on_tx!(self, conn => sqlx::query("SAVEPOINT work").execute(conn).await.map(|_| ()))
+    }
+
+    /// Undoes everything since [`Self::savepoint`].
+    pub async fn rollback_to_savepoint(&mut self) -> Result<(), sqlx::Error> {
+        crate::on_tx!(self, conn => sqlx::query("ROLLBACK TO SAVEPOINT work").execute(conn).await.map(|_| ()))
+    }
+
+    /// Keeps everything since [`Self::savepoint`].
+    pub async fn release_savepoint(&mut self) -> Result<(), sqlx::Error> {
+        crate::on_tx!(self, conn => sqlx::query("RELEASE SAVEPOINT work").execute(conn).await.map(|_| ()))
+    }
+}

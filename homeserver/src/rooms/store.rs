@@ -279,9 +279,6 @@ pub async fn list_rooms(db: &Db, user_id: &str) -> Result<Vec<RoomSummary>, sqlx
             let kind: String = row.try_get("kind")?;
             let last_seq: i64 = row.try_get("last_seq")?;
             let visible_last = last_seq.min(membership.last_visible());
-            if membership.hidden && visible_last <= membership.cleared_seq {
-                continue;
-            }
             out.push(RoomSummary {
                 room_id: row.try_get("room_id")?,
                 peer: if kind == "direct" { row.try_get("peer")? } else { None },
@@ -340,6 +337,9 @@ pub async fn list_rooms(db: &Db, user_id: &str) -> Result<Vec<RoomSummary>, sqlx
         summary.last_message = last;
         summary.unread_count = unread;
     }
+    // A chat deleted for me comes back only with a message newer than the deletion (its
+    // last message is searched from there on); edits and reactions do not bring it back.
+    summaries.retain(|s| !s.membership.hidden || s.last_message.is_some());
     summaries.sort_by(|a, b| {
         let ts = |s: &RoomSummary| {
             s.last_message

@@ -247,6 +247,7 @@ async fn refused_actions_answer_with_their_codes() {
     bob_ws
         .wait_for(|f| super::is_event(f, &mine["event_id"]))
         .await;
+    bob_ws.drain();
     bob_ws.assert_none(super::QUIET, super::any_event).await;
     still_answers(&mut ws).await;
 }

@@ -128,6 +128,7 @@ async fn a_removed_member_gets_the_removal_and_nothing_after() {
         assert_eq!(event["event"]["content"]["action"], "remove");
         assert_eq!(event["event"]["content"]["user_id"], carol.user_id.as_str());
     }
+    c.drain();
 
     let after = send(&mut a, &room, "m2", "after").await;
     b.wait_for(|f| is_event(f, &after["event_id"])).await;

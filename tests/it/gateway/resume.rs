@@ -231,15 +231,17 @@ async fn a_position_beyond_the_stream_does_not_lose_later_events() {
     let caught_up = a
         .wait_for(|f| f["type"] == "synced" || f["type"] == "snapshot")
         .await;
+    // Known bug (reported): the server answers `synced` at the claimed position and then
+    // skips every live event up to it, so this message never arrives.
+    let sent = post_message(&server, &bob, &room, "after", "do you get this?").await;
+    let event = a.next("event").await;
+    assert_eq!(event["event"]["event_id"], sent["event_id"]);
     if caught_up["type"] == "synced" {
         assert!(
             caught_up["pos"].as_i64().unwrap() <= now,
             "synced at a position the server never reached: {caught_up}"
         );
     }
-    let sent = post_message(&server, &bob, &room, "after", "do you get this?").await;
-    let event = a.next("event").await;
-    assert_eq!(event["event"]["event_id"], sent["event_id"]);
     let pong = a.request(json!({ "type": "ping" })).await;
     assert_eq!(pong["pong"], true);
 }

@@ -130,6 +130,13 @@ impl Sequencer {
     }
 }
 
+/// What one job came to.
+enum Outcome {
+    Propose(Result<Arc<Committed>>),
+    Create(Result<Created>),
+    Mute(Result<()>),
+}
+
 /// An answer to send once the batch is committed.
 enum Reply {
     Propose(
@@ -222,32 +229,74 @@ impl Writer {
         let mut replies = Vec::with_capacity(jobs.len());
         let now = now_ms();
         for job in jobs {
-            match job {
-                Job::Propose(proposal, reply) => {
-                    let outcome = self.propose(&mut tx, staged, &proposal, now).await?;
-                    replies.push(Reply::Propose(reply, outcome));
+            // Each job in a savepoint: a database error in one fails that one only.
+            let room = job.room().clone();
+            let saved_room = staged.get(&room).cloned();
+            let saved_pos = self.next_pos;
+            tx.savepoint().await?;
+            let outcome = self.one(&mut tx, staged, &job, now).await;
+            let outcome = match outcome {
+                Ok(outcome) => {
+                    tx.release_savepoint().await?;
+                    outcome
                 }
-                Job::Create(room, reply) => {
-                    let outcome = self.create(&mut tx, staged, room, now).await?;
-                    replies.push(Reply::Create(reply, outcome));
-                }
-                Job::Mute(room_id, user, muted, reply) => {
-                    let outcome = match self.state(staged, &room_id) {
-                        Some(state) if state.member(&user).is_some() => {
-                            tx.set_muted(room_id.as_str(), user.as_str(), muted).await?;
-                            if let Some(member) = state.members.get_mut(&user) {
-                                member.muted = muted;
-                            }
-                            Ok(())
-                        }
-                        _ => Err(Error::new(ErrorCode::RoomNotFound, "no such room")),
+                Err(err) => {
+                    tx.rollback_to_savepoint().await?;
+                    match saved_room {
+                        Some(state) => staged.insert(room, state),
+                        None => staged.remove(&room),
                     };
-                    replies.push(Reply::Mute(reply, outcome));
+                    self.next_pos = saved_pos;
+                    let err = Error::internal(err);
+                    match &job {
+                        Job::Propose(..) => Outcome::Propose(Err(err)),
+                        Job::Create(..) => Outcome::Create(Err(err)),
+                        Job::Mute(..) => Outcome::Mute(Err(err)),
+                    }
                 }
-            }
+            };
+            replies.push(match (job, outcome) {
+                (Job::Propose(_, reply), Outcome::Propose(outcome)) => {
+                    Reply::Propose(reply, outcome)
+                }
+                (Job::Create(_, reply), Outcome::Create(outcome)) => Reply::Create(reply, outcome),
+                (Job::Mute(.., reply), Outcome::Mute(outcome)) => Reply::Mute(reply, outcome),
+                _ => unreachable!("an outcome always matches its job"),
+            });
         }
         tx.commit().await?;
         Ok(replies)
+    }
+
+    /// Decides on and writes one job.
+    async fn one(
+        &mut self,
+        tx: &mut WriterTx,
+        staged: &mut HashMap<RoomId, RoomState>,
+        job: &Job,
+        now: i64,
+    ) -> Result<Outcome, sqlx::Error> {
+        Ok(match job {
+            Job::Propose(proposal, _) => {
+                Outcome::Propose(self.propose(tx, staged, proposal, now).await?)
+            }
+            Job::Create(room, _) => {
+                Outcome::Create(self.create(tx, staged, room.clone(), now).await?)
+            }
+            Job::Mute(room_id, user, muted, _) => {
+                Outcome::Mute(match self.state(staged, room_id) {
+                    Some(state) if state.member(user).is_some() => {
+                        tx.set_muted(room_id.as_str(), user.as_str(), *muted)
+                            .await?;
+                        if let Some(member) = state.members.get_mut(user) {
+                            member.muted = *muted;
+                        }
+                        Ok(())
+                    }
+                    _ => Err(Error::new(ErrorCode::RoomNotFound, "no such room")),
+                })
+            }
+        })
     }
 
     /// The staged copy of a room's state, taken from the cache on first touch in a batch.
@@ -437,12 +486,13 @@ async fn append(
     for effect in plan.effects {
         let write = match effect {
             Effect::Join { user, role } => {
+                let joined_seq = seq;
                 let write = Write::JoinMember {
                     room_id: room.clone(),
                     user_id: user.to_string(),
                     role: role.as_str(),
                     joined_at: now,
-                    joined_seq: seq,
+                    joined_seq,
                 };
                 state.members.insert(
                     user,
@@ -450,7 +500,7 @@ async fn append(
                         role,
                         joined: true,
                         joined_at: now,
-                        joined_seq: seq,
+                        joined_seq,
                         muted: false,
                     },
                 );
