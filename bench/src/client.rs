@@ -1,38 +1,26 @@
-//! One WebSocket connection to the gateway: connect and say `hello`, wait for the snapshot,
-//! then run a writer task (frames go out in batches, one flush per batch) and a receiver task
-//! that records every delivery. A sender, if the connection has one, runs `send::send`.
+//! One logical connection to the gateway: connect and say `hello`, wait for the snapshot,
+//! then a task (`socket`) that records every delivery and resumes, as a real client does,
+//! when the server closes the socket as too slow. A sender, if the connection has one, runs
+//! `send::send` beside it.
 
 mod receive;
 mod send;
+mod socket;
 
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt as _, StreamExt as _};
+use anyhow::Result;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub use receive::Received;
+use receive::Receiver;
 pub use send::{SendPlan, Sent, send};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// tungstenite's default read buffer (128 KiB, zero-filled on every read) costs memory and
-/// CPU; 4 KiB is plenty for chat frames.
-const READ_BUFFER: usize = 4096;
-
-/// How long `hello` may take to be answered with the snapshot.
-const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Run-wide counters, for the progress line and for knowing when the drain is done.
 #[derive(Debug)]
@@ -47,8 +35,10 @@ pub struct Progress {
     pub expected: AtomicU64,
     /// Error frames, refused sends, duplicate acks.
     pub errors: AtomicU64,
-    /// Connections the server closed or that broke during the run.
+    /// Connections the server closed or that broke during the run (and did not resume).
     pub disconnects: AtomicU64,
+    /// Times a connection was closed as too slow and resumed.
+    pub resumes: AtomicU64,
     /// Microseconds since `start` of the last ack and the last delivery.
     pub last_ack_us: AtomicU64,
     pub last_delivery_us: AtomicU64,
@@ -65,6 +55,7 @@ impl Progress {
             expected: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             disconnects: AtomicU64::new(0),
+            resumes: AtomicU64::new(0),
             last_ack_us: AtomicU64::new(0),
             last_delivery_us: AtomicU64::new(0),
         }
@@ -98,13 +89,17 @@ pub struct Shared {
     pub stop: watch::Receiver<bool>,
 }
 
-/// A server acknowledgement (or refusal) of one `send`, for its sender.
+/// What a sender hears from its connection.
 #[derive(Debug)]
-pub struct Ack {
-    pub req: u64,
-    pub at: Instant,
-    /// `Ok(duplicate)` or `Err(error code)`.
-    pub outcome: Result<bool, String>,
+pub enum Ack {
+    /// The server's answer to request `req`: `Ok(duplicate)` or `Err(error code)`.
+    Answer {
+        req: u64,
+        at: Instant,
+        outcome: Result<bool, String>,
+    },
+    /// The socket was replaced: answers to earlier requests will not come; send them again.
+    Reconnected,
 }
 
 /// The frames the bench reads; every other field is skipped.
@@ -122,6 +117,9 @@ struct Frame<'a> {
     code: Option<serde_json::Value>,
     #[serde(default, borrow)]
     message: Option<Cow<'a, str>>,
+    /// A snapshot's stream position.
+    #[serde(default)]
+    pos: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -145,93 +143,38 @@ struct Content<'a> {
 pub struct Connection {
     /// Frames to send.
     pub out: mpsc::UnboundedSender<Message>,
-    /// Acks of `send` frames, for the connection's sender (taken by it).
+    /// Answers to `send` frames, for the connection's sender (taken by it).
     pub acks: Option<mpsc::UnboundedReceiver<Ack>>,
-    reader: JoinHandle<Received>,
-    writer: JoinHandle<()>,
+    task: JoinHandle<Received>,
 }
 
 impl Connection {
-    /// Once `stop` is set: the receiver's record; the connection is then closed.
+    /// Once `stop` is set: what the connection received; the socket is then closed.
     pub async fn finish(self) -> Received {
-        let Self {
-            out,
-            reader,
-            writer,
-            ..
-        } = self;
-        let received = reader.await.unwrap_or_default();
-        drop(out);
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
-        received
+        drop(self.out);
+        self.task.await.unwrap_or_default()
     }
 }
 
 /// Opens a connection, authenticates with `token` and waits for the snapshot.
 pub async fn connect(url: &str, token: &str, shared: &Shared) -> Result<Connection> {
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    let (mut sink, mut stream) = ws.split();
-    let hello = serde_json::json!({ "type": "hello", "id": "h", "token": token });
-    sink.send(Message::text(hello.to_string())).await?;
-    tokio::time::timeout(HELLO_TIMEOUT, await_snapshot(&mut stream))
-        .await
-        .context("no snapshot in time after hello")??;
-    let (out, out_rx) = mpsc::unbounded_channel();
+    let (out, queue) = mpsc::unbounded_channel();
     let (acks_tx, acks) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write(sink, out_rx));
-    let reader = tokio::spawn(receive::receive(
-        stream,
-        out.clone(),
-        acks_tx,
-        shared.clone(),
+    let mut receiver = Receiver::new(shared, out.clone(), acks_tx);
+    let socket = socket::open(url, token, None, &mut receiver).await?;
+    let task = tokio::spawn(socket::drive(
+        socket,
+        queue,
+        receiver,
+        socket::Login {
+            url: url.to_owned(),
+            token: token.to_owned(),
+        },
+        shared.stop.clone(),
     ));
     Ok(Connection {
         out,
         acks: Some(acks),
-        reader,
-        writer,
+        task,
     })
-}
-
-/// Reads the `hello` ack and then the snapshot.
-async fn await_snapshot(stream: &mut SplitStream<Ws>) -> Result<()> {
-    let mut acked = false;
-    while let Some(message) = stream.next().await {
-        match message? {
-            Message::Text(text) => {
-                let frame: Frame = serde_json::from_str(text.as_str())
-                    .with_context(|| format!("unreadable frame: {}", text.as_str()))?;
-                match &*frame.kind {
-                    "ack" if frame.id.as_deref() == Some("h") => acked = true,
-                    "error" => bail!("hello refused: {}", text.as_str()),
-                    "snapshot" | "synced" if acked => return Ok(()),
-                    _ => {}
-                }
-            }
-            Message::Close(close) => bail!("closed during hello: {close:?}"),
-            _ => {}
-        }
-    }
-    bail!("connection ended during hello")
-}
-
-/// Sends queued frames, flushing once per batch; closes the socket when the queue closes.
-async fn write(mut sink: SplitSink<Ws, Message>, mut queue: mpsc::UnboundedReceiver<Message>) {
-    while let Some(first) = queue.recv().await {
-        if sink.feed(first).await.is_err() {
-            return;
-        }
-        while let Ok(next) = queue.try_recv() {
-            if sink.feed(next).await.is_err() {
-                return;
-            }
-        }
-        if sink.flush().await.is_err() {
-            return;
-        }
-    }
-    let _ = sink.close().await;
 }

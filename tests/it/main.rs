@@ -5,6 +5,7 @@
 mod helpers;
 
 mod accounts;
+mod asyncapi;
 mod binary;
 mod gateway;
 mod health;

@@ -1,22 +1,22 @@
-//! The receiving half of a connection: records each of this run's messages once per
-//! connection with its delivery latency, passes acks to the sender, and acknowledges
-//! receipt (`received`) every so often, as a real client does.
+//! What a connection does with frames from the server: records each of this run's messages
+//! once per connection with its delivery latency, passes answers to `send` frames on to the
+//! sender, and acknowledges receipt (`received`) every so often, as a real client does.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
-use futures_util::StreamExt as _;
-use futures_util::stream::SplitStream;
+use anyhow::{Context as _, Result, bail};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Ack, Frame, Progress, Shared, Ws};
+use super::{Ack, Frame, Progress, Shared};
 use crate::message;
 
 /// Send a `received` frame after this many events.
 const RECEIPT_EVERY: u32 = 100;
 
-/// Error frames reported on stderr per connection before going quiet.
+/// Unexpected frames reported on stderr per connection before going quiet.
 const ERRORS_SHOWN: u64 = 3;
 
 /// What one connection saw.
@@ -30,107 +30,121 @@ pub struct Received {
     pub duplicated: u64,
     /// Events whose stream position did not increase.
     pub out_of_order: u64,
-    /// Error frames not about a `send`.
+    /// Error frames not about a `send`, and unreadable frames.
     pub errors: u64,
+    /// Times the server closed the socket as too slow and the connection resumed.
+    pub resumes: u64,
     /// Why the connection ended before the run did, if it did.
     pub closed: Option<String>,
 }
 
-pub(super) async fn receive(
-    mut stream: SplitStream<Ws>,
+/// The receiving state of a connection, kept across resumes.
+#[derive(Debug)]
+pub(super) struct Receiver {
+    received: Received,
+    progress: Arc<Progress>,
+    prefix: Arc<str>,
     out: mpsc::UnboundedSender<Message>,
     acks: mpsc::UnboundedSender<Ack>,
-    mut shared: Shared,
-) -> Received {
-    let mut state = Receiver {
-        received: Received::default(),
-        progress: &shared.progress,
-        prefix: &shared.prefix,
-        out: &out,
-        acks: &acks,
-        last_pos: 0,
-        unreceipted: 0,
-        receipts: 0,
-    };
-    loop {
-        tokio::select! {
-            biased;
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => state.frame(text.as_str()),
-                Some(Ok(Message::Close(close))) => {
-                    state.ended(format!("closed by the server: {close:?}"));
-                    break;
-                }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => {
-                    state.ended(format!("connection error: {err}"));
-                    break;
-                }
-                None => {
-                    state.ended("connection ended".to_owned());
-                    break;
-                }
-            },
-            _ = shared.stop.wait_for(|stop| *stop) => break,
-        }
-    }
-    state.received
-}
-
-struct Receiver<'a> {
-    received: Received,
-    progress: &'a Progress,
-    prefix: &'a str,
-    out: &'a mpsc::UnboundedSender<Message>,
-    acks: &'a mpsc::UnboundedSender<Ack>,
+    /// Stream position of the last event: where a resume starts from.
     last_pos: i64,
+    /// The `hello` was acknowledged, then the snapshot (or `synced`) arrived.
+    hello_acked: bool,
+    synced: bool,
     unreceipted: u32,
     receipts: u64,
 }
 
-impl Receiver<'_> {
-    fn frame(&mut self, text: &str) {
-        let Ok(frame) = serde_json::from_str::<Frame>(text) else {
-            self.error(text);
-            return;
-        };
-        match &*frame.kind {
-            "event" => {
+impl Receiver {
+    pub fn new(
+        shared: &Shared,
+        out: mpsc::UnboundedSender<Message>,
+        acks: mpsc::UnboundedSender<Ack>,
+    ) -> Self {
+        Self {
+            received: Received::default(),
+            progress: shared.progress.clone(),
+            prefix: shared.prefix.clone(),
+            out,
+            acks,
+            last_pos: 0,
+            hello_acked: false,
+            synced: false,
+            unreceipted: 0,
+            receipts: 0,
+        }
+    }
+
+    /// A `hello` was just sent.
+    pub fn expect_hello(&mut self) {
+        self.hello_acked = false;
+        self.synced = false;
+    }
+
+    /// The connection is ready: caught up after `hello`.
+    pub fn synced(&self) -> bool {
+        self.synced
+    }
+
+    /// The server asked us to resume: counts it; returns the position to resume after.
+    pub fn resuming(&mut self) -> i64 {
+        self.received.resumes += 1;
+        Progress::bump(&self.progress.resumes, 1);
+        self.last_pos
+    }
+
+    /// A new socket replaced the old one: the sender must repeat what was unanswered.
+    pub fn reconnected(&self) {
+        let _ = self.acks.send(Ack::Reconnected);
+    }
+
+    /// Handles one text frame; an error only for a refused `hello`.
+    pub fn frame(&mut self, text: &str) -> Result<()> {
+        let frame: Frame =
+            serde_json::from_str(text).with_context(|| format!("unreadable frame: {text}"))?;
+        let request = frame.id.as_deref();
+        match (&*frame.kind, request) {
+            ("event", _) => {
                 if let Some(event) = frame.event {
                     let text = event.content.and_then(|c| c.text);
                     self.event(event.pos, &event.kind, text.as_deref());
                 }
             }
-            "ack" => {
-                if let Some(req) = send_request(frame.id.as_deref()) {
-                    let outcome = Ok(frame.duplicate.unwrap_or(false));
-                    let _ = self.acks.send(Ack {
-                        req,
-                        at: Instant::now(),
-                        outcome,
-                    });
+            ("snapshot", _) if self.hello_acked => {
+                self.synced = true;
+                // A snapshot starts afresh: only later events are owed to this position.
+                self.last_pos = self.last_pos.max(frame.pos.unwrap_or(0));
+            }
+            ("synced", _) if self.hello_acked => self.synced = true,
+            ("ack", Some("h")) => self.hello_acked = true,
+            ("error", Some("h")) => bail!("hello refused: {text}"),
+            ("ack", Some(id)) => {
+                if let Some(req) = send_request(id) {
+                    self.answer(req, Ok(frame.duplicate.unwrap_or(false)));
                 }
             }
-            "error" => match send_request(frame.id.as_deref()) {
-                Some(req) => {
-                    let code = match frame.code {
-                        Some(serde_json::Value::String(code)) => code,
-                        other => format!("{other:?}"),
-                    };
-                    if Progress::get(&self.progress.errors) < ERRORS_SHOWN {
-                        let why = frame.message.unwrap_or_default();
-                        eprintln!("warning: send refused: {code}: {why}");
-                    }
-                    let _ = self.acks.send(Ack {
-                        req,
-                        at: Instant::now(),
-                        outcome: Err(code),
-                    });
+            ("error", Some(id)) if send_request(id).is_some() => {
+                let code = match frame.code {
+                    Some(serde_json::Value::String(code)) => code,
+                    other => format!("{other:?}"),
+                };
+                if Progress::get(&self.progress.errors) < ERRORS_SHOWN {
+                    let why = frame.message.unwrap_or_default();
+                    eprintln!("warning: send refused: {code}: {why}");
                 }
-                None => self.error(text),
-            },
+                if let Some(req) = send_request(id) {
+                    self.answer(req, Err(code));
+                }
+            }
+            ("error", _) => self.error(text),
             _ => {}
         }
+        Ok(())
+    }
+
+    fn answer(&self, req: u64, outcome: Result<bool, String>) {
+        let at = Instant::now();
+        let _ = self.acks.send(Ack::Answer { req, at, outcome });
     }
 
     fn event(&mut self, pos: i64, kind: &str, text: Option<&str>) {
@@ -141,7 +155,7 @@ impl Receiver<'_> {
         let ours = (kind == "message")
             .then_some(text)
             .flatten()
-            .and_then(|text| message::decode(self.prefix, text));
+            .and_then(|text| message::decode(&self.prefix, text));
         if let Some((id, sent_nanos)) = ours {
             let latency_us = message::unix_nanos().saturating_sub(sent_nanos) / 1000;
             if self.received.seen.insert(id.key()) {
@@ -167,7 +181,8 @@ impl Receiver<'_> {
         }
     }
 
-    fn error(&mut self, text: &str) {
+    /// An unexpected frame.
+    pub fn error(&mut self, text: &str) {
         self.received.errors += 1;
         Progress::bump(&self.progress.errors, 1);
         if self.received.errors <= ERRORS_SHOWN {
@@ -175,14 +190,19 @@ impl Receiver<'_> {
         }
     }
 
-    fn ended(&mut self, why: String) {
+    /// The connection ended before the run did.
+    pub fn ended(&mut self, why: String) {
         Progress::bump(&self.progress.disconnects, 1);
         eprintln!("warning: {why}");
         self.received.closed = Some(why);
     }
+
+    pub fn finish(self) -> Received {
+        self.received
+    }
 }
 
 /// The request number of a `send` frame's id (`s<n>`).
-fn send_request(id: Option<&str>) -> Option<u64> {
-    id?.strip_prefix('s')?.parse().ok()
+fn send_request(id: &str) -> Option<u64> {
+    id.strip_prefix('s')?.parse().ok()
 }

@@ -1,7 +1,9 @@
 //! The send loop of one sender: as fast as the in-flight window allows, or paced, until the
 //! deadline or the quota; then it waits (up to the drain timeout) for the outstanding acks.
+//! When the connection resumes on a new socket, unanswered sends go again with the same
+//! `txn_id`, so the server stores each message once (the repeat is acked as a duplicate).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +42,11 @@ pub struct Sent {
     pub acked: Vec<u32>,
     /// Send-to-ack time of each accepted message, in microseconds.
     pub ack_latencies_us: Vec<u32>,
-    /// Acks that said `duplicate: true` (never expected: every txn_id is new).
+    /// Acks that said `duplicate: true` to a message sent only once (never expected: every
+    /// txn_id is new).
     pub duplicate_acks: u64,
+    /// Sends repeated after a resume.
+    pub resent: u64,
     /// Refused sends by error code.
     pub refused: BTreeMap<String, u64>,
     /// Sends never answered.
@@ -64,6 +69,7 @@ pub async fn send(
         sent: Sent::default(),
         pending: HashMap::new(),
         seq: 0,
+        resent: HashSet::new(),
     };
     let mut pacer = sender.plan.pace.map(|(every, offset)| {
         let mut pacer = tokio::time::interval_at(Instant::now() + offset, every);
@@ -115,9 +121,11 @@ struct Sender {
     progress: Arc<Progress>,
     out: mpsc::UnboundedSender<Message>,
     sent: Sent,
-    /// Request number → (message seq, send time).
-    pending: HashMap<u64, (u32, Instant)>,
+    /// Request number → (message seq, first send time, frame).
+    pending: HashMap<u64, (u32, Instant, String)>,
     seq: u32,
+    /// Requests sent more than once.
+    resent: HashSet<u64>,
 }
 
 impl Sender {
@@ -142,20 +150,38 @@ impl Sender {
             "txn_id": format!("{}-{}-{}", self.prefix, id.sender, id.seq),
             "text": text,
         });
-        self.pending.insert(req, (id.seq, Instant::now()));
+        let frame = frame.to_string();
+        self.pending
+            .insert(req, (id.seq, Instant::now(), frame.clone()));
         self.sent.sent += 1;
         Progress::bump(&self.progress.sent, 1);
-        self.out.send(Message::text(frame.to_string())).is_ok()
+        self.out.send(Message::text(frame)).is_ok()
     }
 
     fn answered(&mut self, ack: Ack) {
-        let Some((seq, sent_at)) = self.pending.remove(&ack.req) else {
+        let (req, at, outcome) = match ack {
+            Ack::Answer { req, at, outcome } => (req, at, outcome),
+            Ack::Reconnected => {
+                for (req, (_, _, frame)) in &self.pending {
+                    self.resent.insert(*req);
+                    self.sent.resent += 1;
+                    let _ = self.out.send(Message::text(frame.clone()));
+                }
+                return;
+            }
+        };
+        let Some((seq, sent_at, _)) = self.pending.remove(&req) else {
             return;
         };
-        match ack.outcome {
+        let outcome = match outcome {
+            // A repeat after a resume: the first try had been stored.
+            Ok(true) if self.resent.contains(&req) => Ok(false),
+            other => other,
+        };
+        match outcome {
             Ok(false) => {
                 self.sent.acked.push(seq);
-                let latency = ack.at.saturating_duration_since(sent_at).as_micros();
+                let latency = at.saturating_duration_since(sent_at).as_micros();
                 self.sent
                     .ack_latencies_us
                     .push(u32::try_from(latency).unwrap_or(u32::MAX));

@@ -156,6 +156,8 @@ pub async fn run(
         "out_of_order": received.iter().map(|r| r.out_of_order).sum::<u64>(),
         "error_frames": received.iter().map(|r| r.errors).sum::<u64>(),
         "disconnects": received.iter().filter(|r| r.closed.is_some()).count(),
+        "resumes": received.iter().map(|r| r.resumes).sum::<u64>(),
+        "resent": sent.iter().map(|s| s.resent).sum::<u64>(),
         "send_s": round3(secs(send_end_us - start_us)),
         "drain_s": round3(secs(end_us - send_end_us)),
         "setup_s": round3(setup_secs),

@@ -140,7 +140,7 @@ fn report_progress(shared: &Shared) -> tokio::task::JoinHandle<()> {
             let delivered = Progress::get(&p.delivered);
             eprintln!(
                 "[{:>4.0}s] sent {sent} (+{}/s)  acked {}  delivered {delivered}/{} (+{}/s)  \
-                 duplicated {}  errors {}  disconnects {}",
+                 duplicated {}  errors {}  resumes {}  disconnects {}",
                 started.elapsed().as_secs_f64(),
                 sent - sent_before,
                 Progress::get(&p.acked),
@@ -148,6 +148,7 @@ fn report_progress(shared: &Shared) -> tokio::task::JoinHandle<()> {
                 delivered - delivered_before,
                 Progress::get(&p.duplicated),
                 Progress::get(&p.errors),
+                Progress::get(&p.resumes),
                 Progress::get(&p.disconnects),
             );
             (sent_before, delivered_before) = (sent, delivered);

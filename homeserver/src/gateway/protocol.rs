@@ -81,6 +81,41 @@ impl ClientFrame {
     }
 }
 
+/// Every client frame type, as documented in `openapi/asyncapi.yaml`.
+pub const CLIENT_FRAMES: &[&str] = &[
+    "hello", "send", "edit", "delete", "react", "received", "read", "typing", "ping",
+];
+
+/// Every frame type the server sends, as documented in `openapi/asyncapi.yaml`.
+pub const SERVER_FRAMES: &[&str] = &[
+    "ack",
+    "error",
+    "snapshot",
+    "synced",
+    "event",
+    "notification",
+    "receipts",
+    "unread",
+    "typing",
+    "presence",
+];
+
+/// The `type` of a client frame. Exhaustive: a new frame must be named here, and so in
+/// [`CLIENT_FRAMES`] and the AsyncAPI document (tests check both).
+pub fn frame_type(frame: &ClientFrame) -> &'static str {
+    match frame {
+        ClientFrame::Hello { .. } => "hello",
+        ClientFrame::Send { .. } => "send",
+        ClientFrame::Edit { .. } => "edit",
+        ClientFrame::Delete { .. } => "delete",
+        ClientFrame::React { .. } => "react",
+        ClientFrame::Received { .. } => "received",
+        ClientFrame::Read { .. } => "read",
+        ClientFrame::Typing { .. } => "typing",
+        ClientFrame::Ping { .. } => "ping",
+    }
+}
+
 /// Longest request id.
 pub const ID_MAX: usize = 64;
 
@@ -155,6 +190,26 @@ mod tests {
         let (id, _) = parse("{nope").unwrap_err();
         assert_eq!(id, None);
         assert!(parse(r#"{"type":"ping","id":""}"#).is_err());
+    }
+
+    #[test]
+    fn every_frame_type_is_listed() {
+        let samples = [
+            r#"{"type":"hello","id":"1","token":"t"}"#,
+            r#"{"type":"send","id":"1","room_id":"r","txn_id":"t","text":"x"}"#,
+            r#"{"type":"edit","id":"1","room_id":"r","txn_id":"t","event_id":"e","text":"x"}"#,
+            r#"{"type":"delete","id":"1","room_id":"r","txn_id":"t","event_id":"e"}"#,
+            r#"{"type":"react","id":"1","room_id":"r","txn_id":"t","event_id":"e","emoji":"x"}"#,
+            r#"{"type":"received","id":"1","pos":1}"#,
+            r#"{"type":"read","id":"1","room_id":"r","seq":1}"#,
+            r#"{"type":"typing","id":"1","room_id":"r","typing":true}"#,
+            r#"{"type":"ping","id":"1"}"#,
+        ];
+        let names: Vec<&str> = samples
+            .iter()
+            .map(|s| frame_type(&parse(s).unwrap()))
+            .collect();
+        assert_eq!(names, CLIENT_FRAMES);
     }
 
     #[test]
