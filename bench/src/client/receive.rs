@@ -2,7 +2,7 @@
 //! once per connection with its delivery latency, passes answers to `send` frames on to the
 //! sender, and acknowledges receipt (`received`) every so often, as a real client does.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
@@ -32,8 +32,8 @@ pub struct Received {
     pub out_of_order: u64,
     /// Error frames not about a `send`, and unreadable frames.
     pub errors: u64,
-    /// Times the server closed the socket as too slow and the connection resumed.
-    pub resumes: u64,
+    /// Times the connection resumed on a new socket, by why the old one ended.
+    pub resumes: BTreeMap<String, u64>,
     /// Why the connection ended before the run did, if it did.
     pub closed: Option<String>,
 }
@@ -86,11 +86,16 @@ impl Receiver {
         self.synced
     }
 
-    /// The server asked us to resume: counts it; returns the position to resume after.
-    pub fn resuming(&mut self) -> i64 {
-        self.received.resumes += 1;
+    /// The socket ended (`why`): counts it; returns the position to resume after, unless
+    /// this connection has already resumed `max` times.
+    pub fn resuming(&mut self, why: &str, max: u64) -> Option<i64> {
+        let resumes: u64 = self.received.resumes.values().sum();
+        if resumes >= max {
+            return None;
+        }
+        *self.received.resumes.entry(why.to_owned()).or_default() += 1;
         Progress::bump(&self.progress.resumes, 1);
-        self.last_pos
+        Some(self.last_pos)
     }
 
     /// A new socket replaced the old one: the sender must repeat what was unanswered.

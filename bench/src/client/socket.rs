@@ -1,6 +1,7 @@
 //! The socket under a connection: open it and say `hello` (resuming from a stream position
 //! after the first time), then read and write until the run stops, resuming whenever the
-//! server closes the socket as too slow (code 4000).
+//! server closes the socket as too slow (code 4000) or the socket breaks, as a real client
+//! does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,9 @@ const HELLO_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The server's close code for "too slow: reconnect and resume".
 const RESUME: u16 = 4000;
+
+/// Resumes one connection may make before giving up.
+const MAX_RESUMES: u64 = 1000;
 
 /// Where and as whom to reconnect.
 #[derive(Debug)]
@@ -72,8 +76,10 @@ pub(super) async fn open(
 /// How a socket's life ended.
 enum End {
     Stopped,
-    Resume,
-    Broken(String),
+    /// Closed with 4000, or broken: resume on a new socket.
+    Resume(String),
+    /// Closed for another reason: give up.
+    Closed(String),
 }
 
 /// Serves the connection until `stop`; returns what it received.
@@ -97,12 +103,15 @@ pub(super) async fn drive(
         queue = returned;
         match end {
             End::Stopped => break,
-            End::Broken(why) => {
+            End::Closed(why) => {
                 receiver.ended(why);
                 break;
             }
-            End::Resume => {
-                let since = receiver.resuming();
+            End::Resume(why) => {
+                let Some(since) = receiver.resuming(&why, MAX_RESUMES) else {
+                    receiver.ended(format!("gave up after {MAX_RESUMES} resumes: {why}"));
+                    break;
+                };
                 match open(&login.url, &login.token, Some(since), &mut receiver).await {
                     Ok(socket) => {
                         ws = socket;
@@ -135,14 +144,14 @@ async fn read(
                     }
                 }
                 Some(Ok(Message::Close(Some(close)))) if close.code == CloseCode::from(RESUME) => {
-                    return End::Resume;
+                    return End::Resume(format!("closed by the server: {}", close.reason));
                 }
                 Some(Ok(Message::Close(close))) => {
-                    return End::Broken(format!("closed by the server: {close:?}"));
+                    return End::Closed(format!("closed by the server: {close:?}"));
                 }
                 Some(Ok(_)) => {}
-                Some(Err(err)) => return End::Broken(format!("connection error: {err}")),
-                None => return End::Broken("connection ended".to_owned()),
+                Some(Err(err)) => return End::Resume(format!("connection error: {err}")),
+                None => return End::Resume("connection ended".to_owned()),
             },
             _ = stop.wait_for(|stop| *stop) => return End::Stopped,
         }

@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, args: IdleArgs) -> Result<Report> {
         "lost": 0,
         "duplicated": 0,
         "disconnects": disconnects,
-        "resumes": received.iter().map(|r| r.resumes).sum::<u64>(),
+        "resumes": super::messaging::tally(received.iter().flat_map(|r| &r.resumes)),
         "connect_s": (connect_secs * 1000.0).round() / 1000.0,
         "connect_p50_ms": connect.p50,
         "connect_p99_ms": connect.p99,

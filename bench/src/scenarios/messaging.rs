@@ -120,11 +120,6 @@ pub async fn run(
             .flat_map(|s| s.ack_latencies_us.iter().copied())
             .collect(),
     );
-    let mut refused = serde_json::Map::new();
-    for (code, n) in sent.iter().flat_map(|s| &s.refused) {
-        let total = refused.get(code).and_then(Value::as_u64).unwrap_or(0) + n;
-        refused.insert(code.clone(), json!(total));
-    }
     let mut report = params;
     let fields = json!({
         "run": ctx.prefix,
@@ -150,13 +145,13 @@ pub async fn run(
         "lost": check.lost,
         "duplicated": check.duplicated,
         "duplicate_acks": sent.iter().map(|s| s.duplicate_acks).sum::<u64>(),
-        "refused": refused,
+        "refused": tally(sent.iter().flat_map(|s| &s.refused)),
         "unacked": sent.iter().map(|s| s.unacked).sum::<u64>(),
         "unexpected_deliveries": check.unexpected,
         "out_of_order": received.iter().map(|r| r.out_of_order).sum::<u64>(),
         "error_frames": received.iter().map(|r| r.errors).sum::<u64>(),
         "disconnects": received.iter().filter(|r| r.closed.is_some()).count(),
-        "resumes": received.iter().map(|r| r.resumes).sum::<u64>(),
+        "resumes": tally(received.iter().flat_map(|r| &r.resumes)),
         "resent": sent.iter().map(|s| s.resent).sum::<u64>(),
         "send_s": round3(secs(send_end_us - start_us)),
         "drain_s": round3(secs(end_us - send_end_us)),
@@ -249,6 +244,16 @@ fn verify(layout: &Layout, sent: &[Sent], received: &[Received]) -> Check {
     let arrived: u64 = received.iter().map(|r| r.seen.len() as u64).sum();
     check.unexpected = arrived.saturating_sub(check.delivered);
     check
+}
+
+/// Sums counts by name, as a JSON object.
+pub fn tally<'a>(counts: impl Iterator<Item = (&'a String, &'a u64)>) -> Value {
+    let mut all = serde_json::Map::new();
+    for (name, n) in counts {
+        let total = all.get(name).and_then(Value::as_u64).unwrap_or(0) + n;
+        all.insert(name.clone(), json!(total));
+    }
+    Value::Object(all)
 }
 
 fn secs(us: u64) -> f64 {
