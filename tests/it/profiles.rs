@@ -47,6 +47,7 @@ async fn own_profile_has_every_field() {
             "phone": null,
             "is_admin": false,
             "created_at": created_at,
+            "last_seen": "everyone",
         })
     );
     assert_eq!(alice.user_id, format!("@alice:{}", server.server_name));
@@ -508,4 +509,41 @@ async fn non_ascii_and_emoji_round_trip_exactly() {
             .await;
         assert_eq!(public.assert_status(200)["display_name"], name);
     }
+}
+
+#[tokio::test]
+async fn last_seen_can_be_hidden_and_shown_again() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let privacy = "/api/v1/users/me/privacy";
+    let hidden = server
+        .put(
+            privacy,
+            Some(&alice.access_token),
+            json!({ "last_seen": "nobody" }),
+        )
+        .await;
+    assert_eq!(hidden.assert_status(200)["last_seen"], "nobody");
+    assert_eq!(me(&server, &alice).await["last_seen"], "nobody");
+    server
+        .put(
+            privacy,
+            Some(&alice.access_token),
+            json!({ "last_seen": "contacts" }),
+        )
+        .await
+        .assert_error(400, "INVALID_REQUEST");
+    server
+        .put(
+            privacy,
+            Some(&alice.access_token),
+            json!({ "last_seen": "everyone" }),
+        )
+        .await
+        .assert_status(200);
+    assert_eq!(me(&server, &alice).await["last_seen"], "everyone");
+    server
+        .put(privacy, None, json!({ "last_seen": "nobody" }))
+        .await
+        .assert_error(401, "MISSING_TOKEN");
 }

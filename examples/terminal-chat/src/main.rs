@@ -61,7 +61,10 @@ async fn main() -> anyhow::Result<()> {
         .context("login")?
         .json()
         .await?;
-    let token = login["access_token"].as_str().context("no access token")?.to_owned();
+    let token = login["access_token"]
+        .as_str()
+        .context("no access token")?
+        .to_owned();
     let me = login["user_id"].as_str().context("no user id")?.to_owned();
     let server_name = me.split_once(':').map(|(_, s)| s).unwrap_or_default();
     let peer = format!("@{}:{server_name}", args.with);
@@ -126,7 +129,8 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Prints one server frame; acknowledges and reads incoming messages as they are shown.
 async fn show(
@@ -163,7 +167,10 @@ async fn show(
             let sender = event["sender"].as_str().unwrap_or("?");
             match event["type"].as_str().unwrap_or("") {
                 "message" if sender != me => {
-                    println!("[{sender}] {}", event["content"]["text"].as_str().unwrap_or(""));
+                    println!(
+                        "[{sender}] {}",
+                        event["content"]["text"].as_str().unwrap_or("")
+                    );
                     let pos = event["pos"].clone();
                     for reply in [
                         json!({ "type": "received", "id": "recv", "pos": pos }),
@@ -181,9 +188,18 @@ async fn show(
                 if update["user_id"] == me {
                     continue;
                 }
-                let (delivered, read) = (update["delivered_up_to"].as_i64().unwrap_or(0), update["read_up_to"].as_i64().unwrap_or(0));
+                let (delivered, read) = (
+                    update["delivered_up_to"].as_i64().unwrap_or(0),
+                    update["read_up_to"].as_i64().unwrap_or(0),
+                );
                 for (seq, tick) in mine.iter_mut() {
-                    let new = if *seq <= read { "✓✓ read" } else if *seq <= delivered { "✓✓ delivered" } else { *tick };
+                    let new = if *seq <= read {
+                        "✓✓ read"
+                    } else if *seq <= delivered {
+                        "✓✓ delivered"
+                    } else {
+                        *tick
+                    };
                     if new != *tick {
                         *tick = new;
                         println!("  {new} (#{seq})");
@@ -193,17 +209,30 @@ async fn show(
         }
         "typing" if frame["room_id"] == room_id => {
             let who = frame["user_id"].as_str().unwrap_or("?");
-            println!("  {who} {}", if frame["typing"] == true { "is typing…" } else { "stopped typing" });
+            println!(
+                "  {who} {}",
+                if frame["typing"] == true {
+                    "is typing…"
+                } else {
+                    "stopped typing"
+                }
+            );
         }
         "presence" => {
             let who = frame["user_id"].as_str().unwrap_or("?");
             match (frame["online"].as_bool(), frame["last_seen"].as_i64()) {
                 (Some(true), _) => println!("  {who} is online"),
-                (_, Some(ms)) => println!("  {who} went offline (last seen {ms} ms after the epoch)"),
+                (_, Some(ms)) => {
+                    println!("  {who} went offline (last seen {ms} ms after the epoch)")
+                }
                 _ => println!("  {who} went offline"),
             }
         }
-        "error" => println!("  error: {} ({})", frame["message"].as_str().unwrap_or(""), frame["code"].as_str().unwrap_or("")),
+        "error" => println!(
+            "  error: {} ({})",
+            frame["message"].as_str().unwrap_or(""),
+            frame["code"].as_str().unwrap_or("")
+        ),
         _ => {}
     }
     Ok(())

@@ -159,3 +159,44 @@ async fn a_removed_member_gets_the_removal_and_nothing_after() {
     assert_eq!(refused["type"], "error", "{refused}");
     assert_eq!(refused["code"], "NOT_A_MEMBER");
 }
+
+#[tokio::test]
+async fn an_added_member_gets_the_addition_and_what_follows_live_or_on_resume() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let (mut b, snapshot) = online(&server, &bob).await;
+    let (c, carol_snapshot) = online(&server, &carol).await;
+    let carol_since = carol_snapshot["pos"].as_i64().unwrap();
+    c.close().await;
+
+    // Bob is online when the group is made with him in it.
+    let room = group(&server, &alice, &[&bob]).await;
+    let added = b
+        .wait_for(|f| any_event(f) && f["event"]["room_id"] == room.as_str())
+        .await;
+    assert_eq!(added["event"]["type"], "room.member");
+    assert_eq!(added["event"]["content"]["action"], "add");
+    assert_eq!(added["event"]["content"]["user_id"], bob.user_id.as_str());
+    assert!(added["event"]["pos"].as_i64().unwrap() > snapshot["pos"].as_i64().unwrap());
+
+    // Carol, offline, is added and then spoken to: both come on resume, the add first.
+    let add = server
+        .post(
+            &room_path(&room, "/members"),
+            Some(&alice.access_token),
+            json!({ "user_id": carol.user_id }),
+        )
+        .await;
+    let add = add.assert_status(200).clone();
+    let (mut a, _) = online(&server, &alice).await;
+    let welcome = send(&mut a, &room, "w", "welcome carol").await;
+    let (mut c, hello) = Ws::connect(&server, &carol.access_token, Some(carol_since)).await;
+    assert_eq!(hello["type"], "ack");
+    let got = super::events(&mut c, 2).await;
+    assert_eq!(got[0]["event_id"], add["event_id"]);
+    assert_eq!(got[1]["event_id"], welcome["event_id"]);
+    c.next("synced").await;
+    c.assert_none(QUIET, any_event).await;
+}

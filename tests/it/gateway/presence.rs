@@ -138,3 +138,35 @@ async fn the_snapshot_lists_the_presence_of_contacts_only() {
     assert_eq!(hello["type"], "ack");
     assert_eq!(l.next("snapshot").await["presence"], serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn a_hidden_last_seen_shows_only_offline() {
+    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    direct(&server, &alice, &bob).await;
+    server
+        .put(
+            "/api/v1/users/me/privacy",
+            Some(&bob.access_token),
+            serde_json::json!({ "last_seen": "nobody" }),
+        )
+        .await
+        .assert_status(200);
+    let (mut a, _) = online(&server, &alice).await;
+    let (b, _) = online(&server, &bob).await;
+    assert_eq!(
+        a.wait_for(|f| presence_of(f, &bob.user_id)).await["online"],
+        true
+    );
+    b.close().await;
+    let frame = a.wait_for(|f| presence_of(f, &bob.user_id)).await;
+    assert_eq!(frame["online"], false, "{frame}");
+    assert!(frame.get("last_seen").is_none(), "{frame}");
+
+    let (_, snapshot) = online(&server, &alice).await;
+    let entry = &snapshot["presence"][0];
+    assert_eq!(entry["user_id"], bob.user_id.as_str(), "{snapshot}");
+    assert_eq!(entry["online"], false);
+    assert!(entry.get("last_seen").is_none(), "{snapshot}");
+}
