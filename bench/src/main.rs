@@ -8,16 +8,28 @@ mod scenarios;
 mod setup;
 mod stats;
 
+use std::process::ExitCode;
+
 use clap::Parser as _;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = cli::Cli::parse();
-    let report = scenarios::run(cli).await?;
-    stats::emit(&report.json)?;
-    if report.failed {
-        std::process::exit(1);
+    let report = match scenarios::run(cli).await {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(err) = stats::emit(&report.json) {
+        eprintln!("error: writing the result: {err:#}");
+        return ExitCode::from(2);
     }
-    Ok(())
+    if report.failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

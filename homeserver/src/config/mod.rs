@@ -293,7 +293,7 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         Self {
             max_frame_bytes: 64 * 1024,
-            outbound_queue: 1024,
+            outbound_queue: 8192,
             hello_timeout_secs: 10,
             heartbeat_secs: 30,
             max_resume_events: 10_000,

@@ -28,6 +28,9 @@ use crate::rooms::store;
 use crate::sessions::AuthSession;
 use crate::state::AppState;
 
+/// Most queued frames written before one flush.
+const WRITE_BURST: usize = 256;
+
 /// How many delivered-but-unacknowledged events a connection remembers for receipts.
 const DELIVERED_MEMORY: usize = 8192;
 
@@ -200,18 +203,20 @@ impl Connection {
                     }
                 }
                 item = queue.recv() => {
-                    let item = item?;
-                    let text = match item {
-                        Outbound::Event { pos, room_id, seq, frame } => {
-                            if pos <= self.last_pos {
-                                continue;
-                            }
-                            self.sent(pos, room_id, seq);
-                            frame
+                    // Write everything already queued, then flush once: one write to the
+                    // socket per burst rather than per frame.
+                    let mut item = Some(item?);
+                    let mut written = 0;
+                    while let Some(next) = item {
+                        if let Some(text) = self.outbound(next)
+                            && sink.feed(Message::text(text.to_string())).await.is_err()
+                        {
+                            return None;
                         }
-                        Outbound::Frame(frame) => frame,
-                    };
-                    if sink.send(Message::text(text.to_string())).await.is_err() {
+                        written += 1;
+                        item = if written < WRITE_BURST { queue.try_recv().ok() } else { None };
+                    }
+                    if sink.flush().await.is_err() {
                         return None;
                     }
                 }
@@ -233,6 +238,25 @@ impl Connection {
         }
     }
 
+    /// The text to write for a queued item; None for an event a catch-up already sent.
+    fn outbound(&mut self, item: Outbound) -> Option<Arc<str>> {
+        match item {
+            Outbound::Event {
+                pos,
+                room_id,
+                seq,
+                frame,
+            } => {
+                if pos <= self.last_pos {
+                    return None;
+                }
+                self.sent(pos, room_id, seq);
+                Some(frame)
+            }
+            Outbound::Frame(frame) => Some(frame),
+        }
+    }
+
     fn sent(&mut self, pos: i64, room_id: Arc<str>, seq: i64) {
         self.last_pos = pos;
         if self.delivered.len() >= DELIVERED_MEMORY {
@@ -251,7 +275,14 @@ impl Connection {
         let max = self.state.config.gateway.max_resume_events;
         let user = &self.session.user_id;
         let resumed = match since {
-            Some(since) if since >= 0 => {
+            // A position past the end of the stream is not one this server gave out (a
+            // restored database, a confused client): start over with a snapshot.
+            Some(since)
+                if since >= 0
+                    && store::max_stream_pos(&self.state.db)
+                        .await
+                        .is_ok_and(|end| since <= end) =>
+            {
                 match store::events_since(&self.state.db, user.as_str(), since, max + 1).await {
                     Ok(events) if events.len() <= max as usize => Some((since, events)),
                     Ok(_) => None,

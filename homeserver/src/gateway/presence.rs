@@ -3,7 +3,8 @@
 //! does not flicker). It lives in memory; `last_seen` is stored. Only users who share a room
 //! hear about it, and a user who hides their last seen shows only online/offline.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use convo_federation::UserId;
@@ -19,15 +20,42 @@ pub struct Presence {
     db: Db,
     hub: Arc<Hub>,
     grace: Duration,
+    /// Per user, a counter bumped on every first connect and last disconnect: an offline
+    /// timer only announces if nothing happened since it started.
+    generations: Mutex<HashMap<UserId, u64>>,
 }
 
 impl Presence {
     pub fn new(db: Db, hub: Arc<Hub>, grace: Duration) -> Arc<Self> {
-        Arc::new(Self { db, hub, grace })
+        Arc::new(Self {
+            db,
+            hub,
+            grace,
+            generations: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn bump(&self, user: &UserId) -> u64 {
+        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        let generation = generations.entry(user.clone()).or_default();
+        *generation += 1;
+        *generation
+    }
+
+    /// True (and forgotten) if `generation` is still the user's latest.
+    fn still_current(&self, user: &UserId, generation: u64) -> bool {
+        let mut generations = self.generations.lock().unwrap_or_else(|e| e.into_inner());
+        if generations.get(user) == Some(&generation) {
+            generations.remove(user);
+            true
+        } else {
+            false
+        }
     }
 
     /// The user's first connection opened.
     pub async fn came_online(&self, user: &UserId) {
+        self.bump(user);
         self.announce(
             user,
             json!({ "type": "presence", "user_id": user.as_str(), "online": true }),
@@ -39,9 +67,10 @@ impl Presence {
     /// they are offline and their last seen is stored.
     pub fn went_away(self: &Arc<Self>, user: UserId) {
         let presence = self.clone();
+        let generation = self.bump(&user);
         tokio::spawn(async move {
             tokio::time::sleep(presence.grace).await;
-            if presence.hub.is_online(&user) {
+            if presence.hub.is_online(&user) || !presence.still_current(&user, generation) {
                 return;
             }
             let now = now_ms();

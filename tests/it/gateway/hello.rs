@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{QUIET, direct};
+use super::{QUIET, direct, online};
 use crate::helpers::{TestServer, Ws};
 
 #[tokio::test]
@@ -70,6 +70,9 @@ async fn a_bad_token_is_refused_and_closed_with_4001() {
 async fn a_first_frame_other_than_hello_is_refused_and_closed() {
     let server = TestServer::spawn().await;
     let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = direct(&server, &alice, &bob).await;
+    let (mut b, _) = online(&server, &bob).await;
 
     let mut ws = Ws::open(&server).await;
     let answer = ws.request(json!({ "type": "ping", "id": "p1" })).await;
@@ -77,13 +80,15 @@ async fn a_first_frame_other_than_hello_is_refused_and_closed() {
     assert_eq!(answer["code"], "INVALID_REQUEST");
     assert_eq!(ws.closed_with().await, Some(4001));
 
-    // A send before hello is not carried out either.
+    // A well-formed send before hello is not carried out either.
     let mut ws = Ws::open(&server).await;
     let answer = ws
-        .request(json!({ "type": "send", "room_id": "!x:localhost", "txn_id": "t", "text": "hi", "token": alice.access_token }))
+        .request(json!({ "type": "send", "room_id": room, "txn_id": "t", "text": "hi" }))
         .await;
     assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(answer["id"], "r1");
     assert_eq!(ws.closed_with().await, Some(4001));
+    b.assert_none(QUIET, |f| f["type"] == "event").await;
 }
 
 #[tokio::test]
