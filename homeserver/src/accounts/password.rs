@@ -3,6 +3,10 @@
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
 use crate::config::AuthConfig;
 use crate::error::{Error, ErrorCode};
 
@@ -45,12 +49,64 @@ const COMMON: &[&str] = &[
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     params: Params,
+    pool: Arc<HashPool>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few threads of its own for argon2. Each hash allocates its memory cost (19 MiB by
+/// default); on tokio's large blocking pool every thread's allocator arena kept such buffers,
+/// which grew the process to about a gigabyte. Here at most `threads` arenas do.
+#[derive(Debug)]
+struct HashPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl HashPool {
+    fn start(threads: usize) -> Self {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("convo-argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The threads end once every hasher (and so the sender) is gone.
+                        let job = match rx.lock().unwrap_or_else(|e| e.into_inner()).recv() {
+                            Ok(job) => job,
+                            Err(_) => break,
+                        };
+                        job();
+                    }
+                });
+            if let Err(err) = spawned {
+                tracing::error!(cause = %err, "cannot start a password hashing thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    /// Runs `work` on a hashing thread; the receiver yields its result.
+    fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> oneshot::Receiver<T> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.jobs.send(Box::new(move || {
+            let _ = tx.send(work());
+        }));
+        rx
+    }
 }
 
 impl PasswordHasher {
     pub fn new(config: &AuthConfig) -> Result<Self, argon2::Error> {
         let params = Params::new(config.argon2_memory_kib, config.argon2_iterations, 1, None)?;
-        Ok(Self { params })
+        Ok(Self {
+            params,
+            pool: Arc::new(HashPool::start(config.password_hash_threads)),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -61,7 +117,8 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<String, Error> {
         let argon2 = self.argon2();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || argon2.hash_password(password.as_bytes()))
+        self.pool
+            .run(move || argon2.hash_password(password.as_bytes()))
             .await
             .map_err(Error::internal)?
             .map(|hash| hash.to_string())
@@ -73,11 +130,11 @@ impl PasswordHasher {
         let argon2 = self.argon2();
         let password = password.to_owned();
         let phc = phc.to_owned();
-        let outcome = tokio::task::spawn_blocking(move || {
-            argon2.verify_password(password.as_bytes(), phc.as_str())
-        })
-        .await
-        .map_err(Error::internal)?;
+        let outcome = self
+            .pool
+            .run(move || argon2.verify_password(password.as_bytes(), phc.as_str()))
+            .await
+            .map_err(Error::internal)?;
         match outcome {
             Ok(()) => Ok(true),
             Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
@@ -93,13 +150,14 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: &str) -> Result<(), Error> {
         let argon2 = self.argon2();
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let mut out = [0u8; 32];
-            argon2.hash_password_into(password.as_bytes(), b"convo-timing-equaliser", &mut out)
-        })
-        .await
-        .map_err(Error::internal)?
-        .map_err(Error::internal)
+        self.pool
+            .run(move || {
+                let mut out = [0u8; 32];
+                argon2.hash_password_into(password.as_bytes(), b"convo-timing-equaliser", &mut out)
+            })
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)
     }
 }
 

@@ -178,6 +178,8 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     /// argon2id time cost (iterations).
     pub argon2_iterations: u32,
+    /// Threads that hash passwords. Each holds up to the memory cost while it works.
+    pub password_hash_threads: usize,
 }
 
 impl Default for AuthConfig {
@@ -188,6 +190,7 @@ impl Default for AuthConfig {
             min_password_length: 8,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
+            password_hash_threads: 2,
         }
     }
 }
