@@ -79,7 +79,7 @@ where
         }
         _ => return,
     };
-    let session = match state.sessions.authenticate(&token).await {
+    let session = match Box::pin(state.sessions.authenticate(&token)).await {
         Ok(session) => session,
         Err(err) => {
             let _ = sink
@@ -101,7 +101,7 @@ where
         .open_websockets
         .fetch_add(1, Ordering::Relaxed);
     if first {
-        gateway.presence.came_online(&session.user_id).await;
+        Box::pin(gateway.presence.came_online(&session.user_id)).await;
     }
     let mut conn = Connection {
         state: state.clone(),
@@ -129,7 +129,7 @@ where
         .open_websockets
         .fetch_sub(1, Ordering::Relaxed);
     if gateway.hub.disconnect(&session.user_id, handle.id) {
-        gateway.typing.stop_all(&session.user_id).await;
+        Box::pin(gateway.typing.stop_all(&session.user_id)).await;
         gateway.presence.went_away(session.user_id.clone());
     }
 }
@@ -161,7 +161,9 @@ impl Connection {
         W: Sink<Message> + Unpin,
         R: Stream<Item = std::io::Result<Message>> + Unpin,
     {
-        if self.catch_up(sink, since).await.is_err() {
+        // One-off work is boxed: a future is as large as its largest await point, and this
+        // one lives as long as the connection.
+        if Box::pin(self.catch_up(sink, since)).await.is_err() {
             return None;
         }
         let config = self.state.config.gateway.clone();
@@ -241,17 +243,12 @@ impl Connection {
     /// The text to write for a queued item; None for an event a catch-up already sent.
     fn outbound(&mut self, item: Outbound) -> Option<Arc<str>> {
         match item {
-            Outbound::Event {
-                pos,
-                room_id,
-                seq,
-                frame,
-            } => {
-                if pos <= self.last_pos {
+            Outbound::Event(event) => {
+                if event.pos <= self.last_pos {
                     return None;
                 }
-                self.sent(pos, room_id, seq);
-                Some(frame)
+                self.sent(event.pos, event.room_id.clone(), event.seq);
+                Some(event.frame.clone())
             }
             Outbound::Frame(frame) => Some(frame),
         }

@@ -15,17 +15,21 @@ use crate::rooms::model::Committed;
 /// Longest notification preview, in characters.
 const PREVIEW_CHARS: usize = 100;
 
-/// Something to send on a connection.
+/// A room event ready to send: built once, shared by every recipient.
+#[derive(Debug)]
+pub struct EventFrame {
+    /// Stream position, to skip what a catch-up already sent.
+    pub pos: i64,
+    /// Room and seq, for delivery receipts.
+    pub room_id: Arc<str>,
+    pub seq: i64,
+    pub frame: Arc<str>,
+}
+
+/// Something to send on a connection. Kept small: every connection's queue holds these.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    /// A room event: its stream position (to skip what a resume already sent), its room and
-    /// seq (for delivery receipts), and the frame.
-    Event {
-        pos: i64,
-        room_id: Arc<str>,
-        seq: i64,
-        frame: Arc<str>,
-    },
+    Event(Arc<EventFrame>),
     /// Any other frame (receipts, typing, presence, notifications).
     Frame(Arc<str>),
 }
@@ -149,9 +153,12 @@ impl Fanout for Hub {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());
         for committed in batch {
             let event = &committed.event;
-            let frame: Arc<str> =
-                Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json));
-            let room_id: Arc<str> = Arc::from(event.room_id.as_str());
+            let shared = Arc::new(EventFrame {
+                pos: event.pos,
+                room_id: Arc::from(event.room_id.as_str()),
+                seq: event.seq,
+                frame: Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json)),
+            });
             let notification = (event.kind == "message").then(|| notification_frame(committed));
             for user in &committed.recipients {
                 let Some(conns) = map.get(user) else { continue };
@@ -159,12 +166,7 @@ impl Fanout for Hub {
                     .as_ref()
                     .filter(|_| user.as_str() != event.sender && !committed.muted.contains(user));
                 for conn in conns {
-                    conn.push(Outbound::Event {
-                        pos: event.pos,
-                        room_id: room_id.clone(),
-                        seq: event.seq,
-                        frame: frame.clone(),
-                    });
+                    conn.push(Outbound::Event(shared.clone()));
                     if let Some(notification) = notify {
                         conn.push(Outbound::Frame(notification.clone()));
                     }
