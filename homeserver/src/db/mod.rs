@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 
 use crate::config::DatabaseConfig;
 
+pub mod multi_row;
 mod write_tx;
 pub use write_tx::WriteTx;
 

@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::Hub;
+use crate::db::multi_row::{SqlCache, chunks};
 use crate::db::{Db, now_ms};
 use crate::rooms::store;
 
@@ -92,68 +93,114 @@ struct Moved {
     user_id: String,
     delivered_up_to: i64,
     read_up_to: i64,
+    delivered_moved: bool,
     read_moved: bool,
     ts: i64,
 }
 
+/// Stores the merged positions where they move forward, with a few multi-row statements:
+/// this runs beside the sequencer, and the shorter it holds the write lock the better.
 async fn write(
     db: &Db,
     merged: &BTreeMap<(String, String), (i64, i64)>,
 ) -> Result<Vec<Moved>, sqlx::Error> {
     use sqlx::Row as _;
+    static CURRENT: SqlCache = SqlCache::new();
+    static UPDATE: SqlCache = SqlCache::new();
+    static LOG: SqlCache = SqlCache::new();
     let now = now_ms();
-    let mut moved = Vec::new();
+    let pairs: Vec<(&String, &String)> = merged.keys().map(|(r, u)| (r, u)).collect();
     let mut tx = crate::db::WriteTx::begin(db).await?;
-    crate::on_tx!(&mut tx, conn => {
-        for ((room_id, user_id), (delivered, read)) in merged {
-            let Some(row) = sqlx::query(
-                "SELECT delivered_up_to, read_up_to FROM room_members WHERE room_id = $1 AND user_id = $2 AND joined",
+    let params = tx.params();
+    let mut moved = Vec::new();
+    for chunk in chunks(&pairs) {
+        let sql = CURRENT.get(params, chunk.len(), 2, |rows| {
+            format!(
+                "WITH wanted (room_id, user_id) AS (VALUES {rows})
+                 SELECT m.room_id, m.user_id, m.delivered_up_to, m.read_up_to
+                 FROM wanted JOIN room_members m
+                     ON m.room_id = wanted.room_id AND m.user_id = wanted.user_id AND m.joined"
             )
-            .bind(room_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            else {
+        });
+        let rows = crate::on_tx!(&mut tx, conn => {
+            let mut query = sqlx::query(sql);
+            for (room_id, user_id) in chunk {
+                query = query.bind(*room_id).bind(*user_id);
+            }
+            let mut rows = Vec::new();
+            for row in query.fetch_all(conn).await? {
+                rows.push((
+                    row.try_get::<String, _>("room_id")?,
+                    row.try_get::<String, _>("user_id")?,
+                    row.try_get::<i64, _>("delivered_up_to")?,
+                    row.try_get::<i64, _>("read_up_to")?,
+                ));
+            }
+            rows
+        });
+        for (room_id, user_id, old_delivered, old_read) in rows {
+            let Some(&(delivered, read)) = merged.get(&(room_id.clone(), user_id.clone())) else {
                 continue;
             };
-            let (old_delivered, old_read): (i64, i64) = (row.try_get("delivered_up_to")?, row.try_get("read_up_to")?);
-            let new_delivered = old_delivered.max(*delivered);
-            let new_read = old_read.max(*read);
-            if new_delivered == old_delivered && new_read == old_read {
+            let delivered_up_to = old_delivered.max(delivered);
+            let read_up_to = old_read.max(read);
+            if delivered_up_to == old_delivered && read_up_to == old_read {
                 continue;
             }
-            sqlx::query("UPDATE room_members SET delivered_up_to = $3, read_up_to = $4 WHERE room_id = $1 AND user_id = $2")
-                .bind(room_id)
-                .bind(user_id)
-                .bind(new_delivered)
-                .bind(new_read)
-                .execute(&mut *conn)
-                .await?;
-            for (kind, old, new) in [("delivered", old_delivered, new_delivered), ("read", old_read, new_read)] {
-                if new > old {
-                    sqlx::query(
-                        "INSERT INTO receipt_log (room_id, user_id, kind, up_to, ts) VALUES ($1, $2, $3, $4, $5)
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(room_id)
-                    .bind(user_id)
-                    .bind(kind)
-                    .bind(new)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-            }
             moved.push(Moved {
-                room_id: room_id.clone(),
-                user_id: user_id.clone(),
-                delivered_up_to: new_delivered,
-                read_up_to: new_read,
-                read_moved: new_read > old_read,
+                room_id,
+                user_id,
+                delivered_up_to,
+                read_up_to,
+                delivered_moved: delivered_up_to > old_delivered,
+                read_moved: read_up_to > old_read,
                 ts: now,
             });
         }
-    });
+    }
+    for chunk in chunks(&moved) {
+        let sql = UPDATE.get(params, chunk.len(), 4, |rows| {
+            format!(
+                "WITH moved (room_id, user_id, delivered_up_to, read_up_to) AS (VALUES {rows})
+                 UPDATE room_members SET delivered_up_to = moved.delivered_up_to,
+                     read_up_to = moved.read_up_to
+                 FROM moved
+                 WHERE room_members.room_id = moved.room_id AND room_members.user_id = moved.user_id"
+            )
+        });
+        crate::on_tx!(&mut tx, conn => {
+            let mut query = sqlx::query(sql);
+            for m in chunk {
+                query = query.bind(&m.room_id).bind(&m.user_id).bind(m.delivered_up_to).bind(m.read_up_to);
+            }
+            query.execute(conn).await?;
+        });
+    }
+    let log: Vec<(&Moved, &'static str, i64)> = moved
+        .iter()
+        .flat_map(|m| {
+            let delivered = m
+                .delivered_moved
+                .then_some((m, "delivered", m.delivered_up_to));
+            let read = m.read_moved.then_some((m, "read", m.read_up_to));
+            delivered.into_iter().chain(read)
+        })
+        .collect();
+    for chunk in chunks(&log) {
+        let sql = LOG.get(params, chunk.len(), 5, |rows| {
+            format!(
+                "INSERT INTO receipt_log (room_id, user_id, kind, up_to, ts) VALUES {rows}
+                 ON CONFLICT DO NOTHING"
+            )
+        });
+        crate::on_tx!(&mut tx, conn => {
+            let mut query = sqlx::query(sql);
+            for (m, kind, up_to) in chunk {
+                query = query.bind(&m.room_id).bind(&m.user_id).bind(*kind).bind(*up_to).bind(m.ts);
+            }
+            query.execute(conn).await?;
+        });
+    }
     tx.commit().await?;
     Ok(moved)
 }

@@ -114,6 +114,25 @@ impl TestServer {
         self.pool.close().await;
     }
 
+    /// Runs SQL on the server's own database, `sqlite` or `postgres` by backend: for tests
+    /// that make the database refuse something.
+    pub async fn execute_sql(&self, sqlite: &'static str, postgres: &'static str) {
+        match &self.pool {
+            convo_homeserver::db::Db::Sqlite(pool) => {
+                sqlx::raw_sql(sqlite)
+                    .execute(pool)
+                    .await
+                    .expect("sqlite sql");
+            }
+            convo_homeserver::db::Db::Postgres(pool) => {
+                sqlx::raw_sql(postgres)
+                    .execute(pool)
+                    .await
+                    .expect("postgres sql");
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

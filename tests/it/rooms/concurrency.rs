@@ -172,3 +172,60 @@ async fn one_bad_request_does_not_fail_the_others_sent_with_it() {
     assert_eq!(texts(&events).len(), stored, "{events:#?}");
     assert_gap_free_from(&events, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_message_the_database_refuses_fails_alone_and_leaves_no_gap() {
+    let server = Arc::new(TestServer::spawn().await);
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "Poison", &[&bob]).await;
+    // Messages are written many rows to a statement; this row makes such a statement fail.
+    server
+        .execute_sql(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events
+             WHEN NEW.content LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.content LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF;
+             RETURN NEW; END $$;
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON events
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+        )
+        .await;
+    let path = room_path(&room, "/messages");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (server, path, access) = (server.clone(), path.clone(), bob.access_token.clone());
+        let text = if i % 10 == 3 {
+            format!("poison {i}")
+        } else {
+            format!("m{i}")
+        };
+        tasks.spawn(async move {
+            let reply = server
+                .post(
+                    &path,
+                    Some(&access),
+                    json!({ "txn_id": txn(), "text": text }),
+                )
+                .await;
+            (text, reply)
+        });
+    }
+    let mut stored = HashSet::new();
+    for (text, reply) in tasks.join_all().await {
+        if text.starts_with("poison") {
+            reply.assert_error(500, "INTERNAL");
+        } else {
+            reply.assert_status(200);
+            stored.insert(text);
+        }
+    }
+    assert_eq!(stored.len(), 54);
+    let events = history(&server, &alice, &room).await;
+    assert_gap_free_from(&events, 1);
+    let seen: HashSet<String> = texts(&events).into_iter().collect();
+    assert_eq!(seen, stored, "exactly the accepted messages are stored");
+    // The next message follows on without a gap.
+    let ack = super::send(&server, &alice, &room, "after").await;
+    assert_eq!(seq_of(&ack), seq_of(events.last().expect("events")) + 1);
+}

@@ -5,7 +5,7 @@
 use convo_federation::UserId;
 use serde_json::{Value, json};
 
-use super::state::RoomState;
+use super::state::{MemberState, RoomState};
 use super::tx::WriterTx;
 use crate::error::{Error, ErrorCode};
 use crate::rooms::model::{Action, Role, RoomKind};
@@ -74,6 +74,43 @@ fn refuse(code: ErrorCode, message: &str) -> Result<Plan, Error> {
     Err(Error::new(code, message))
 }
 
+/// The sender's membership, if they may act in the room at all.
+fn membership<'a>(room: &'a RoomState, sender: &UserId) -> Result<&'a MemberState, Error> {
+    if room.deleted {
+        return Err(Error::new(
+            ErrorCode::RoomNotFound,
+            "this group was deleted",
+        ));
+    }
+    room.member(sender).ok_or_else(|| {
+        if room.members.contains_key(sender) {
+            Error::new(
+                ErrorCode::NotAMember,
+                "you are no longer a member of this room",
+            )
+        } else {
+            Error::new(ErrorCode::RoomNotFound, "no such room")
+        }
+    })
+}
+
+fn message_content(text: &str) -> Value {
+    json!({ "text": text })
+}
+
+/// Whether [`plain_message`] can decide on `action`: a text message that refers to no other
+/// event, so deciding needs only the room's state and writing it is one event row.
+pub fn is_plain_message(action: &Action) -> bool {
+    matches!(action, Action::Message { reply_to: None, .. })
+}
+
+/// Decides on a text message without a reply: the same answer [`decide`] gives, without the
+/// database.
+pub fn plain_message(room: &RoomState, sender: &UserId, text: &str) -> Result<Plan, Error> {
+    membership(room, sender)?;
+    Ok(Plan::new("message", message_content(text)))
+}
+
 /// Decides on `action` by `sender` in the room whose state is `room`. The outer `Result` is
 /// the database failing; the inner one is the action being refused.
 pub async fn decide(
@@ -84,18 +121,9 @@ pub async fn decide(
     action: &Action,
     max_members: usize,
 ) -> Result<Result<Plan, Error>, sqlx::Error> {
-    if room.deleted {
-        return Ok(refuse(ErrorCode::RoomNotFound, "this group was deleted"));
-    }
-    let Some(me) = room.member(sender) else {
-        return Ok(if room.members.contains_key(sender) {
-            refuse(
-                ErrorCode::NotAMember,
-                "you are no longer a member of this room",
-            )
-        } else {
-            refuse(ErrorCode::RoomNotFound, "no such room")
-        });
+    let me = match membership(room, sender) {
+        Ok(me) => me,
+        Err(refused) => return Ok(Err(refused)),
     };
     let is_group = room.kind == RoomKind::Group;
     let group_only = || {
@@ -106,7 +134,7 @@ pub async fn decide(
     };
     Ok(match action {
         Action::Message { text, reply_to } => {
-            let mut content = json!({ "text": text });
+            let mut content = message_content(text);
             if let Some(target) = reply_to {
                 match visible_target(tx, room_id, me.joined_seq, target.as_str()).await? {
                     Ok(_) => content["reply_to"] = json!(target.as_str()),

@@ -22,11 +22,11 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::RoomsConfig;
 use crate::db::{Db, now_ms};
 use crate::error::{Error, ErrorCode, Result};
-use crate::rooms::model::{Committed, Event, NewRoom, Proposal, Role};
+use crate::rooms::model::{Action, Committed, Event, NewRoom, Proposal, Role};
 use crate::rooms::store;
 use decide::{Effect, Plan};
 pub use state::{MemberState, RoomState};
-use tx::{Write, WriterTx};
+use tx::{TxnKey, Write, WriterTx};
 
 /// Receives every batch of committed events, in commit order.
 pub trait Fanout: Send + Sync + 'static {
@@ -137,6 +137,26 @@ enum Outcome {
     Mute(Result<()>),
 }
 
+/// Plain messages decided since the transaction was last written to: their rows go in
+/// together, and their answers wait for that.
+struct Pending {
+    jobs: Vec<(Job, Outcome)>,
+    /// Each touched room's staged state (`None`: not staged yet) and the next position from
+    /// before the first of these jobs: where to go back to if their rows cannot be written.
+    rooms_before: HashMap<RoomId, Option<RoomState>>,
+    pos_before: i64,
+}
+
+impl Pending {
+    fn new(next_pos: i64) -> Self {
+        Self {
+            jobs: Vec::new(),
+            rooms_before: HashMap::new(),
+            pos_before: next_pos,
+        }
+    }
+}
+
 /// An answer to send once the batch is committed.
 enum Reply {
     Propose(
@@ -220,52 +240,182 @@ impl Writer {
     }
 
     /// Decides on and writes every job in one transaction; the replies wait for the commit.
+    /// Plain messages, the bulk of the traffic, are decided from memory and their rows
+    /// written together; anything else is written on its own, in a savepoint, so that a
+    /// database error fails only that job.
     async fn write(
         &mut self,
         jobs: Vec<Job>,
         staged: &mut HashMap<RoomId, RoomState>,
     ) -> Result<Vec<Reply>, sqlx::Error> {
         let mut tx = WriterTx::begin(&self.db).await?;
-        let mut replies = Vec::with_capacity(jobs.len());
         let now = now_ms();
+        let keys: Vec<TxnKey> = jobs
+            .iter()
+            .filter_map(|job| match job {
+                Job::Propose(proposal, _) => txn_key(proposal),
+                _ => None,
+            })
+            .collect();
+        let mut known = tx.find_txns(&keys).await?;
+        let mut replies = Vec::with_capacity(jobs.len());
+        let mut pending = Pending::new(self.next_pos);
         for job in jobs {
-            // Each job in a savepoint: a database error in one fails that one only.
-            let room = job.room().clone();
-            let saved_room = staged.get(&room).cloned();
-            let saved_pos = self.next_pos;
-            tx.savepoint().await?;
-            let outcome = self.one(&mut tx, staged, &job, now).await;
-            let outcome = match outcome {
-                Ok(outcome) => {
-                    tx.release_savepoint().await?;
-                    outcome
+            match job {
+                Job::Propose(proposal, reply) if decide::is_plain_message(&proposal.action) => {
+                    let outcome = self.plain(staged, &mut known, &mut pending, &proposal, now);
+                    pending
+                        .jobs
+                        .push((Job::Propose(proposal, reply), Outcome::Propose(outcome)));
                 }
-                Err(err) => {
-                    tx.rollback_to_savepoint().await?;
-                    match saved_room {
+                job => {
+                    self.flush(&mut tx, staged, &mut known, &mut pending, &mut replies, now)
+                        .await?;
+                    let reply = self.careful(&mut tx, staged, &mut known, job, now).await?;
+                    replies.push(reply);
+                }
+            }
+        }
+        self.flush(&mut tx, staged, &mut known, &mut pending, &mut replies, now)
+            .await?;
+        tx.commit().await?;
+        Ok(replies)
+    }
+
+    /// Decides on a plain message from memory and sequences it; its row waits in `pending`.
+    fn plain(
+        &mut self,
+        staged: &mut HashMap<RoomId, RoomState>,
+        known: &mut HashMap<TxnKey, Event>,
+        pending: &mut Pending,
+        proposal: &Proposal,
+        now: i64,
+    ) -> Result<Arc<Committed>> {
+        pending
+            .rooms_before
+            .entry(proposal.room_id.clone())
+            .or_insert_with(|| staged.get(&proposal.room_id).cloned());
+        let Some(state) = self.state(staged, &proposal.room_id) else {
+            return Err(Error::new(ErrorCode::RoomNotFound, "no such room"));
+        };
+        if let Some(event) = txn_key(proposal).and_then(|key| known.get(&key)) {
+            return Ok(duplicate(event.clone()));
+        }
+        let Action::Message { text, .. } = &proposal.action else {
+            unreachable!("only plain messages are decided here");
+        };
+        let plan = decide::plain_message(state, &proposal.sender, text)?;
+        let (committed, effects) = sequence(
+            state,
+            &proposal.room_id,
+            &proposal.sender,
+            proposal.txn_id.clone(),
+            plan,
+            &mut self.next_pos,
+            now,
+        );
+        debug_assert!(effects.is_empty(), "a plain message has no effects");
+        if let Some(key) = TxnKey::of(&committed.event) {
+            known.insert(key, committed.event.clone());
+        }
+        Ok(committed)
+    }
+
+    /// Writes the pending messages' rows and queues their answers. If that fails, goes back
+    /// to the state before them and does each again on its own.
+    async fn flush(
+        &mut self,
+        tx: &mut WriterTx,
+        staged: &mut HashMap<RoomId, RoomState>,
+        known: &mut HashMap<TxnKey, Event>,
+        pending: &mut Pending,
+        replies: &mut Vec<Reply>,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let jobs = std::mem::take(&mut pending.jobs);
+        let rooms_before = std::mem::take(&mut pending.rooms_before);
+        let pos_before = std::mem::replace(&mut pending.pos_before, self.next_pos);
+        let new_events: Vec<&Event> = jobs
+            .iter()
+            .filter_map(|(_, outcome)| match outcome {
+                Outcome::Propose(Ok(committed)) if !committed.duplicate => Some(&committed.event),
+                _ => None,
+            })
+            .collect();
+        if new_events.is_empty() {
+            replies.extend(jobs.into_iter().map(|(job, outcome)| reply(job, outcome)));
+            return Ok(());
+        }
+        tx.savepoint().await?;
+        let written = tx.insert_events(&new_events).await;
+        drop(new_events);
+        match written {
+            Ok(()) => {
+                tx.release_savepoint().await?;
+                replies.extend(jobs.into_iter().map(|(job, outcome)| reply(job, outcome)));
+            }
+            Err(err) => {
+                tracing::warn!(cause = %err, jobs = jobs.len(), "writing messages together failed; writing each on its own");
+                tx.rollback_to_savepoint().await?;
+                for (room, before) in rooms_before {
+                    match before {
                         Some(state) => staged.insert(room, state),
                         None => staged.remove(&room),
                     };
-                    self.next_pos = saved_pos;
-                    let err = Error::internal(err);
-                    match &job {
-                        Job::Propose(..) => Outcome::Propose(Err(err)),
-                        Job::Create(..) => Outcome::Create(Err(err)),
-                        Job::Mute(..) => Outcome::Mute(Err(err)),
+                }
+                self.next_pos = pos_before;
+                for (_, outcome) in &jobs {
+                    if let Outcome::Propose(Ok(committed)) = outcome
+                        && !committed.duplicate
+                        && let Some(key) = TxnKey::of(&committed.event)
+                    {
+                        known.remove(&key);
                     }
                 }
-            };
-            replies.push(match (job, outcome) {
-                (Job::Propose(_, reply), Outcome::Propose(outcome)) => {
-                    Reply::Propose(reply, outcome)
+                for (job, _) in jobs {
+                    let reply = self.careful(tx, staged, known, job, now).await?;
+                    replies.push(reply);
                 }
-                (Job::Create(_, reply), Outcome::Create(outcome)) => Reply::Create(reply, outcome),
-                (Job::Mute(.., reply), Outcome::Mute(outcome)) => Reply::Mute(reply, outcome),
-                _ => unreachable!("an outcome always matches its job"),
-            });
+                pending.pos_before = self.next_pos;
+            }
         }
-        tx.commit().await?;
-        Ok(replies)
+        Ok(())
+    }
+
+    /// Decides on and writes one job in a savepoint: a database error fails this job only.
+    async fn careful(
+        &mut self,
+        tx: &mut WriterTx,
+        staged: &mut HashMap<RoomId, RoomState>,
+        known: &mut HashMap<TxnKey, Event>,
+        job: Job,
+        now: i64,
+    ) -> Result<Reply, sqlx::Error> {
+        let room = job.room().clone();
+        let saved_room = staged.get(&room).cloned();
+        let saved_pos = self.next_pos;
+        tx.savepoint().await?;
+        let outcome = match self.one(tx, staged, known, &job, now).await {
+            Ok(outcome) => {
+                tx.release_savepoint().await?;
+                outcome
+            }
+            Err(err) => {
+                tx.rollback_to_savepoint().await?;
+                match saved_room {
+                    Some(state) => staged.insert(room, state),
+                    None => staged.remove(&room),
+                };
+                self.next_pos = saved_pos;
+                let err = Error::internal(err);
+                match &job {
+                    Job::Propose(..) => Outcome::Propose(Err(err)),
+                    Job::Create(..) => Outcome::Create(Err(err)),
+                    Job::Mute(..) => Outcome::Mute(Err(err)),
+                }
+            }
+        };
+        Ok(reply(job, outcome))
     }
 
     /// Decides on and writes one job.
@@ -273,12 +423,13 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
+        known: &mut HashMap<TxnKey, Event>,
         job: &Job,
         now: i64,
     ) -> Result<Outcome, sqlx::Error> {
         Ok(match job {
             Job::Propose(proposal, _) => {
-                Outcome::Propose(self.propose(tx, staged, proposal, now).await?)
+                Outcome::Propose(self.propose(tx, staged, known, proposal, now).await?)
             }
             Job::Create(room, _) => {
                 Outcome::Create(self.create(tx, staged, room.clone(), now).await?)
@@ -316,24 +467,15 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
+        known: &mut HashMap<TxnKey, Event>,
         proposal: &Proposal,
         now: i64,
     ) -> Result<Result<Arc<Committed>>, sqlx::Error> {
         let Some(state) = self.state(staged, &proposal.room_id) else {
             return Ok(Err(Error::new(ErrorCode::RoomNotFound, "no such room")));
         };
-        if let Some(txn_id) = &proposal.txn_id
-            && let Some(event) = tx
-                .find_txn(proposal.room_id.as_str(), proposal.sender.as_str(), txn_id)
-                .await?
-        {
-            return Ok(Ok(Arc::new(Committed {
-                json: Arc::from(serde_json::to_string(&event).unwrap_or_default()),
-                event,
-                recipients: Vec::new(),
-                muted: Vec::new(),
-                duplicate: true,
-            })));
+        if let Some(event) = txn_key(proposal).and_then(|key| known.get(&key)) {
+            return Ok(Ok(duplicate(event.clone())));
         }
         let plan = decide::decide(
             tx,
@@ -359,6 +501,9 @@ impl Writer {
             now,
         )
         .await?;
+        if let Some(key) = TxnKey::of(&committed.event) {
+            known.insert(key, committed.event.clone());
+        }
         Ok(Ok(committed))
     }
 
@@ -468,6 +613,25 @@ async fn append(
     next_pos: &mut i64,
     now: i64,
 ) -> Result<Arc<Committed>, sqlx::Error> {
+    let (committed, effects) = sequence(state, room_id, sender, txn_id, plan, next_pos, now);
+    tx.insert_events(&[&committed.event]).await?;
+    for write in &effects {
+        tx.apply(write).await?;
+    }
+    Ok(committed)
+}
+
+/// Gives the planned event its positions and id and updates the staged room state; returns
+/// the event and the writes its effects need besides the event's own row.
+fn sequence(
+    state: &mut RoomState,
+    room_id: &RoomId,
+    sender: &UserId,
+    txn_id: Option<String>,
+    plan: Plan,
+    next_pos: &mut i64,
+    now: i64,
+) -> (Arc<Committed>, Vec<Write>) {
     let seq = state.last_seq + 1;
     let pos = *next_pos;
     let event = Event {
@@ -481,8 +645,8 @@ async fn append(
         ts: now,
         txn_id,
     };
-    tx.apply(&Write::InsertEvent(event.clone())).await?;
     let room = room_id.to_string();
+    let mut writes = Vec::with_capacity(plan.effects.len());
     for effect in plan.effects {
         let write = match effect {
             Effect::Join { user, role } => {
@@ -554,7 +718,7 @@ async fn append(
                 user_id: sender.to_string(),
             },
         };
-        tx.apply(&write).await?;
+        writes.push(write);
     }
     state.last_seq = seq;
     *next_pos += 1;
@@ -569,13 +733,43 @@ async fn append(
         .filter(|(_, m)| m.muted)
         .map(|(user, _)| user.clone())
         .collect();
-    Ok(Arc::new(Committed {
+    let committed = Arc::new(Committed {
         json: Arc::from(serde_json::to_string(&event).unwrap_or_default()),
         event,
         recipients,
         muted,
         duplicate: false,
-    }))
+    });
+    (committed, writes)
+}
+
+/// The answer to a retry: the first try's event, published to no one again.
+fn duplicate(event: Event) -> Arc<Committed> {
+    Arc::new(Committed {
+        json: Arc::from(serde_json::to_string(&event).unwrap_or_default()),
+        event,
+        recipients: Vec::new(),
+        muted: Vec::new(),
+        duplicate: true,
+    })
+}
+
+fn txn_key(proposal: &Proposal) -> Option<TxnKey> {
+    Some(TxnKey {
+        room_id: proposal.room_id.to_string(),
+        sender: proposal.sender.to_string(),
+        txn_id: proposal.txn_id.clone()?,
+    })
+}
+
+/// Pairs a job's answer with its reply channel.
+fn reply(job: Job, outcome: Outcome) -> Reply {
+    match (job, outcome) {
+        (Job::Propose(_, to), Outcome::Propose(outcome)) => Reply::Propose(to, outcome),
+        (Job::Create(_, to), Outcome::Create(outcome)) => Reply::Create(to, outcome),
+        (Job::Mute(.., to), Outcome::Mute(outcome)) => Reply::Mute(to, outcome),
+        _ => unreachable!("an outcome always matches its job"),
+    }
 }
 
 /// `$` + unpadded base64url of the SHA-256 of the event's identifying fields (keys sorted),

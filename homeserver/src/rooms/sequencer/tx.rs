@@ -3,6 +3,7 @@
 
 use sqlx::Row as _;
 
+use crate::db::multi_row::{SqlCache, chunks};
 use crate::rooms::model::Event;
 
 pub use crate::db::WriteTx as WriterTx;
@@ -80,28 +81,82 @@ pub enum Write {
     },
 }
 
+/// A client's transaction: a retry with the same key gets the first answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TxnKey {
+    pub room_id: String,
+    pub sender: String,
+    pub txn_id: String,
+}
+
+impl TxnKey {
+    pub fn of(event: &Event) -> Option<Self> {
+        Some(Self {
+            room_id: event.room_id.clone(),
+            sender: event.sender.clone(),
+            txn_id: event.txn_id.clone()?,
+        })
+    }
+}
+
 impl WriterTx {
-    /// The event an earlier try with this transaction id produced, if any.
-    pub async fn find_txn(
+    /// The events earlier tries with these transactions produced, by transaction.
+    pub async fn find_txns(
         &mut self,
-        room_id: &str,
-        sender: &str,
-        txn_id: &str,
-    ) -> Result<Option<Event>, sqlx::Error> {
-        let row = on_tx!(self, conn => {
-            sqlx::query(
-                "SELECT event_id, room_id, seq, stream_pos, sender, kind, content, origin_ts, txn_id
-                 FROM events WHERE room_id = $1 AND sender = $2 AND txn_id = $3",
-            )
-            .bind(room_id)
-            .bind(sender)
-            .bind(txn_id)
-            .fetch_optional(conn)
-            .await?
-            .map(|row| crate::rooms::store::event_from_row(&row))
-            .transpose()?
-        });
-        Ok(row)
+        keys: &[TxnKey],
+    ) -> Result<std::collections::HashMap<TxnKey, Event>, sqlx::Error> {
+        static SQL: SqlCache = SqlCache::new();
+        let mut found = std::collections::HashMap::new();
+        for chunk in chunks(keys) {
+            let sql = SQL.get(self.params(), chunk.len(), 3, |rows| {
+                format!(
+                    "WITH wanted (room_id, sender, txn_id) AS (VALUES {})
+                     SELECT e.event_id, e.room_id, e.seq, e.stream_pos, e.sender, e.kind, e.content,
+                            e.origin_ts, e.txn_id
+                     FROM wanted JOIN events e ON e.room_id = wanted.room_id
+                         AND e.sender = wanted.sender AND e.txn_id = wanted.txn_id",
+                    rows
+                )
+            });
+            on_tx!(self, conn => {
+                let mut query = sqlx::query(sql);
+                for key in chunk {
+                    query = query.bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
+                }
+                for row in query.fetch_all(conn).await? {
+                    let event = crate::rooms::store::event_from_row(&row)?;
+                    if let Some(key) = TxnKey::of(&event) {
+                        found.insert(key, event);
+                    }
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    /// Inserts events (nothing else to write for them) with a few multi-row statements.
+    pub async fn insert_events(&mut self, events: &[&Event]) -> Result<(), sqlx::Error> {
+        static SQL: SqlCache = SqlCache::new();
+        for chunk in chunks(events) {
+            let sql = SQL.get(self.params(), chunk.len(), 9, |rows| {
+                format!(
+                    "INSERT INTO events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
+                     VALUES {}",
+                    rows
+                )
+            });
+            on_tx!(self, conn => {
+                let mut query = sqlx::query(sql);
+                for event in chunk {
+                    query = query
+                        .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
+                        .bind(&event.sender).bind(&event.txn_id).bind(&event.kind)
+                        .bind(event.content.to_string()).bind(event.ts);
+                }
+                query.execute(conn).await?;
+            });
+        }
+        Ok(())
     }
 
     /// The event `event_id`, if it exists.
@@ -139,6 +194,9 @@ impl WriterTx {
     }
 
     pub async fn apply(&mut self, write: &Write) -> Result<(), sqlx::Error> {
+        if let Write::InsertEvent(event) = write {
+            return self.insert_events(&[event]).await;
+        }
         on_tx!(self, conn => {
             match write {
                 Write::InsertRoom { room_id, kind, direct_key, name, topic, avatar_url, created_by, created_at } => {
@@ -150,16 +208,7 @@ impl WriterTx {
                     .bind(created_by).bind(created_at)
                     .execute(conn).await?;
                 }
-                Write::InsertEvent(event) => {
-                    sqlx::query(
-                        "INSERT INTO events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
-                    .bind(&event.sender).bind(&event.txn_id).bind(&event.kind)
-                    .bind(event.content.to_string()).bind(event.ts)
-                    .execute(conn).await?;
-                }
+                Write::InsertEvent(_) => unreachable!("handled above"),
                 Write::JoinMember { room_id, user_id, role, joined_at, joined_seq } => {
                     sqlx::query(
                         "INSERT INTO room_members (room_id, user_id, role, joined, joined_at, joined_seq)
