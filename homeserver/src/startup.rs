@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use convo_federation::{KeyError, ServerName, ServerSigningKey};
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::http::no_delay::NoDelayAcceptor;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, Server, get};
 
@@ -46,7 +48,7 @@ pub enum StartupError {
 
 /// A homeserver ready to serve.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    acceptor: NoDelayAcceptor,
     local_addr: SocketAddr,
     state: AppState,
 }
@@ -97,6 +99,7 @@ impl Application {
         let acceptor = TcpListener::bind(config.listen)
             .into_acceptor()
             .await
+            .map(NoDelayAcceptor)
             .map_err(|source| StartupError::Bind {
                 addr: config.listen,
                 source,

@@ -4,6 +4,7 @@
 pub mod body_limit;
 pub mod health;
 pub mod metrics;
+pub mod no_delay;
 
 use std::sync::Arc;
 use std::time::Instant;
