@@ -24,12 +24,17 @@ pub struct EventFrame {
     pub room_id: Arc<str>,
     pub seq: i64,
     pub frame: Arc<str>,
+    /// For a new message: the notification frame that follows it, for the recipients who
+    /// get one ([`Outbound::EventAndNotification`]).
+    pub notification: Option<Arc<str>>,
 }
 
 /// Something to send on a connection. Kept small: every connection's queue holds these.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Event(Arc<EventFrame>),
+    /// The event, then its notification: one queue slot and one wake for both.
+    EventAndNotification(Arc<EventFrame>),
     /// Any other frame (receipts, typing, presence, notifications).
     Frame(Arc<str>),
 }
@@ -158,18 +163,19 @@ impl Fanout for Hub {
                 room_id: Arc::from(event.room_id.as_str()),
                 seq: event.seq,
                 frame: Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json)),
+                notification: (event.kind == "message").then(|| notification_frame(committed)),
             });
-            let notification = (event.kind == "message").then(|| notification_frame(committed));
             for user in &committed.recipients {
                 let Some(conns) = map.get(user) else { continue };
-                let notify = notification
-                    .as_ref()
-                    .filter(|_| user.as_str() != event.sender && !committed.muted.contains(user));
+                let notify = shared.notification.is_some()
+                    && user.as_str() != event.sender
+                    && !committed.muted.contains(user);
                 for conn in conns {
-                    conn.push(Outbound::Event(shared.clone()));
-                    if let Some(notification) = notify {
-                        conn.push(Outbound::Frame(notification.clone()));
-                    }
+                    conn.push(if notify {
+                        Outbound::EventAndNotification(shared.clone())
+                    } else {
+                        Outbound::Event(shared.clone())
+                    });
                 }
             }
         }

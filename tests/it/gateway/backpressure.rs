@@ -10,7 +10,7 @@ use super::{QUIET, any_event, direct, online, room_path};
 use crate::helpers::{TestServer, Ws};
 
 /// Messages in the flood, sent by this many concurrent senders.
-const FLOOD: usize = 400;
+const FLOOD: usize = 800;
 const SENDERS: usize = 8;
 
 #[tokio::test]
@@ -27,7 +27,7 @@ async fn a_slow_consumer_is_closed_with_4000_and_resumes() {
     let start = snapshot["pos"].as_i64().unwrap();
 
     // Alice floods over REST while Bob's connection reads nothing.
-    let padding = "z".repeat(4000);
+    let padding = "z".repeat(8000);
     let mut tasks = Vec::new();
     for s in 0..SENDERS {
         let (client, url, token) = (
