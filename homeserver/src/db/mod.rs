@@ -79,7 +79,12 @@ impl Db {
                 .map_err(DbError::Connect)?;
             Db::Sqlite(pool)
         } else {
-            let options = PgConnectOptions::from_str(url).map_err(DbError::Url)?;
+            // Multi-row statements (see `multi_row`) have many parameters; PostgreSQL's
+            // generic plan for them can't see the values and may scan a whole table, so plan
+            // each execution for its values.
+            let options = PgConnectOptions::from_str(url)
+                .map_err(DbError::Url)?
+                .options([("plan_cache_mode", "force_custom_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections.max(1))
                 .acquire_timeout(acquire_timeout)

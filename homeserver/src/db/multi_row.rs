@@ -10,6 +10,11 @@ use super::WriteTx;
 
 /// Most rows one statement carries.
 pub const MAX_ROWS: usize = 256;
+
+/// Most rows one statement carries to PostgreSQL. sqlx leaves Nagle's algorithm on for its
+/// TCP connections: a statement too big for one write goes out in two, and the second waits
+/// for the server's delayed ACK (~40 ms). Statements of a few kilobytes go out whole.
+pub const MAX_ROWS_POSTGRES: usize = 16;
 const SIZES: usize = MAX_ROWS.ilog2() as usize + 1;
 
 /// How a backend's statements name their bind parameters. SQLite resolves every `$N` by a
@@ -21,6 +26,15 @@ pub enum Params {
     Numbered,
 }
 
+impl Params {
+    fn max_rows(self) -> usize {
+        match self {
+            Params::Anonymous => MAX_ROWS,
+            Params::Numbered => MAX_ROWS_POSTGRES,
+        }
+    }
+}
+
 impl WriteTx {
     pub fn params(&self) -> Params {
         match self {
@@ -30,13 +44,15 @@ impl WriteTx {
     }
 }
 
-/// Splits `items` into chunks whose lengths are powers of two, largest first.
-pub fn chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+/// Splits `items` into chunks whose lengths are powers of two, largest first, each small
+/// enough for one statement to the backend that takes `params`.
+pub fn chunks<T>(mut items: &[T], params: Params) -> impl Iterator<Item = &[T]> {
+    let max = params.max_rows();
     std::iter::from_fn(move || {
         if items.is_empty() {
             return None;
         }
-        let len = items.len().min(MAX_ROWS);
+        let len = items.len().min(max);
         let (chunk, rest) = items.split_at(1 << len.ilog2());
         items = rest;
         Some(chunk)
@@ -107,11 +123,20 @@ mod tests {
     #[test]
     fn chunks_are_powers_of_two_largest_first() {
         let items: Vec<usize> = (0..(MAX_ROWS * 2 + 13)).collect();
-        let sizes: Vec<usize> = chunks(&items).map(<[usize]>::len).collect();
+        let sizes: Vec<usize> = chunks(&items, Params::Anonymous)
+            .map(<[usize]>::len)
+            .collect();
         assert_eq!(sizes, [MAX_ROWS, MAX_ROWS, 8, 4, 1]);
-        let rejoined: Vec<usize> = chunks(&items).flatten().copied().collect();
+        let rejoined: Vec<usize> = chunks(&items, Params::Anonymous)
+            .flatten()
+            .copied()
+            .collect();
         assert_eq!(rejoined, items);
-        assert_eq!(chunks::<usize>(&[]).count(), 0);
+        assert_eq!(chunks::<usize>(&[], Params::Anonymous).count(), 0);
+        let sizes: Vec<usize> = chunks(&items[..40], Params::Numbered)
+            .map(<[usize]>::len)
+            .collect();
+        assert_eq!(sizes, [16, 16, 8]);
     }
 
     #[test]

@@ -113,7 +113,7 @@ async fn write(
     let mut tx = crate::db::WriteTx::begin(db).await?;
     let params = tx.params();
     let mut moved = Vec::new();
-    for chunk in chunks(&pairs) {
+    for chunk in chunks(&pairs, params) {
         let sql = CURRENT.get(params, chunk.len(), 2, |rows| {
             format!(
                 "WITH wanted (room_id, user_id) AS (VALUES {rows})
@@ -158,7 +158,7 @@ async fn write(
             });
         }
     }
-    for chunk in chunks(&moved) {
+    for chunk in chunks(&moved, params) {
         let sql = UPDATE.get(params, chunk.len(), 4, |rows| {
             format!(
                 "WITH moved (room_id, user_id, delivered_up_to, read_up_to) AS (VALUES {rows})
@@ -186,7 +186,7 @@ async fn write(
             delivered.into_iter().chain(read)
         })
         .collect();
-    for chunk in chunks(&log) {
+    for chunk in chunks(&log, params) {
         let sql = LOG.get(params, chunk.len(), 5, |rows| {
             format!(
                 "INSERT INTO receipt_log (room_id, user_id, kind, up_to, ts) VALUES {rows}

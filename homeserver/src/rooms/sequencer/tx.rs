@@ -107,7 +107,7 @@ impl WriterTx {
     ) -> Result<std::collections::HashMap<TxnKey, Event>, sqlx::Error> {
         static SQL: SqlCache = SqlCache::new();
         let mut found = std::collections::HashMap::new();
-        for chunk in chunks(keys) {
+        for chunk in chunks(keys, self.params()) {
             let sql = SQL.get(self.params(), chunk.len(), 3, |rows| {
                 format!(
                     "WITH wanted (room_id, sender, txn_id) AS (VALUES {})
@@ -137,7 +137,7 @@ impl WriterTx {
     /// Inserts events (nothing else to write for them) with a few multi-row statements.
     pub async fn insert_events(&mut self, events: &[&Event]) -> Result<(), sqlx::Error> {
         static SQL: SqlCache = SqlCache::new();
-        for chunk in chunks(events) {
+        for chunk in chunks(events, self.params()) {
             let sql = SQL.get(self.params(), chunk.len(), 9, |rows| {
                 format!(
                     "INSERT INTO events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
