@@ -95,13 +95,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let database = describe_database(&config.effective_database_url());
         let server_name = config.server_name.clone();
+        let stop = shutdown_signal();
         let app = Application::build(config).await?;
         let addr = app.local_addr();
         tracing::info!(
             "Convo {} serving {server_name} on http://{addr} (API docs: http://{addr}/api/docs), database {database}",
             env!("CARGO_PKG_VERSION")
         );
-        app.run_until_stopped(shutdown_signal()).await?;
+        app.run_until_stopped(stop).await?;
         Ok(())
     })
 }
@@ -122,28 +123,33 @@ fn describe_database(url: &str) -> String {
     }
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed now, not
+/// on first poll: a signal that arrives once the server says it is listening must not find the
+/// default action (exit at once) still in place.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::warn!(cause = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let (mut interrupt, mut terminate) = match (interrupt, terminate) {
+                (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
+                (Err(err), _) | (_, Err(err)) => {
+                    tracing::warn!(cause = %err, "cannot listen for SIGINT/SIGTERM");
+                    return std::future::pending().await;
+                }
+            };
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received; shutting down"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
             }
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received; shutting down"),
-        () = term => tracing::info!("SIGTERM received; shutting down"),
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("Ctrl-C received; shutting down");
     }
 }
 
