@@ -287,8 +287,9 @@ pub struct GatewayConfig {
     /// Milliseconds over which delivery and read receipts are gathered before they are
     /// written and sent (one write and one frame per room for many receipts).
     pub receipt_flush_ms: u64,
-    /// tungstenite's read buffer per connection, in bytes (its default, 128 KiB, costs memory
-    /// and CPU on every read).
+    /// tungstenite's read buffer per connection, in bytes (at least 1024). Its default,
+    /// 128 KiB, costs memory on every idle socket; client frames are small, and a larger one
+    /// is read in several steps.
     pub read_buffer_bytes: usize,
 }
 
@@ -304,7 +305,7 @@ impl Default for GatewayConfig {
             typing_ttl_secs: 6,
             presence_grace_secs: 5,
             receipt_flush_ms: 50,
-            read_buffer_bytes: 4096,
+            read_buffer_bytes: 2048,
         }
     }
 }
