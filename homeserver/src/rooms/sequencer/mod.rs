@@ -315,9 +315,7 @@ impl Writer {
             now,
         );
         debug_assert!(effects.is_empty(), "a plain message has no effects");
-        if let Some(key) = TxnKey::of(&committed.event) {
-            known.insert(key, committed.event.clone());
-        }
+        remember(known, &committed);
         Ok(committed)
     }
 
@@ -501,9 +499,7 @@ impl Writer {
             now,
         )
         .await?;
-        if let Some(key) = TxnKey::of(&committed.event) {
-            known.insert(key, committed.event.clone());
-        }
+        remember(known, &committed);
         Ok(Ok(committed))
     }
 
@@ -752,6 +748,13 @@ fn duplicate(event: Event) -> Arc<Committed> {
         muted: Vec::new(),
         duplicate: true,
     })
+}
+
+/// Notes a new event's transaction, so that a retry later in the batch gets its answer.
+fn remember(known: &mut HashMap<TxnKey, Event>, committed: &Committed) {
+    if let Some(key) = TxnKey::of(&committed.event) {
+        known.insert(key, committed.event.clone());
+    }
 }
 
 fn txn_key(proposal: &Proposal) -> Option<TxnKey> {
