@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::{assert_gap_free_from, create_group, history, room_path, seq_of, texts, txn};
-use crate::helpers::{TestServer, TestUser};
+use crate::helpers::{Reply, TestServer, TestUser};
 
 const SENDERS: usize = 5;
 const EACH: usize = 20;
@@ -128,29 +128,18 @@ async fn one_bad_request_does_not_fail_the_others_sent_with_it() {
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let room = create_group(&server, &alice, "Batch", &[&bob]).await;
-    let path = room_path(&room, "/messages");
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..40 {
-        let (server, path, access) = (server.clone(), path.clone(), bob.access_token.clone());
-        // Every tenth request is malformed: a NUL in its transaction id.
+    // Every tenth request is malformed: a NUL in its transaction id.
+    let bodies = (0..40).map(|i| {
         let txn_id = if i % 10 == 5 {
             format!("bad\u{0}{i}")
         } else {
             txn()
         };
-        tasks.spawn(async move {
-            let reply = server
-                .post(
-                    &path,
-                    Some(&access),
-                    json!({ "txn_id": txn_id, "text": format!("m{i}") }),
-                )
-                .await;
-            (i, reply)
-        });
-    }
+        json!({ "txn_id": txn_id, "text": format!("m{i}") })
+    });
+    let replies = post_all(&server, &bob, &room, bodies).await;
     let (mut failed_good, mut failed_bad, mut stored) = (Vec::new(), Vec::new(), 0);
-    for (i, reply) in tasks.join_all().await {
+    for (i, reply) in replies.into_iter().enumerate() {
         stored += usize::from(reply.status == 200);
         if i % 10 == 5 && reply.status >= 500 {
             failed_bad.push((i, reply.status));
@@ -191,28 +180,21 @@ async fn a_message_the_database_refuses_fails_alone_and_leaves_no_gap() {
              FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
         )
         .await;
-    let path = room_path(&room, "/messages");
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..60 {
-        let (server, path, access) = (server.clone(), path.clone(), bob.access_token.clone());
-        let text = if i % 10 == 3 {
-            format!("poison {i}")
-        } else {
-            format!("m{i}")
-        };
-        tasks.spawn(async move {
-            let reply = server
-                .post(
-                    &path,
-                    Some(&access),
-                    json!({ "txn_id": txn(), "text": text }),
-                )
-                .await;
-            (text, reply)
-        });
-    }
+    let sent: Vec<String> = (0..60)
+        .map(|i| {
+            if i % 10 == 3 {
+                format!("poison {i}")
+            } else {
+                format!("m{i}")
+            }
+        })
+        .collect();
+    let bodies = sent
+        .iter()
+        .map(|text| json!({ "txn_id": txn(), "text": text }));
+    let replies = post_all(&server, &bob, &room, bodies).await;
     let mut stored = HashSet::new();
-    for (text, reply) in tasks.join_all().await {
+    for (text, reply) in sent.into_iter().zip(replies) {
         if text.starts_with("poison") {
             reply.assert_error(500, "INTERNAL");
         } else {
@@ -228,4 +210,26 @@ async fn a_message_the_database_refuses_fails_alone_and_leaves_no_gap() {
     // The next message follows on without a gap.
     let ack = super::send(&server, &alice, &room, "after").await;
     assert_eq!(seq_of(&ack), seq_of(events.last().expect("events")) + 1);
+}
+
+/// Posts every body as a message from `user`, all at once; the replies in the bodies' order.
+async fn post_all(
+    server: &Arc<TestServer>,
+    user: &TestUser,
+    room: &str,
+    bodies: impl IntoIterator<Item = Value>,
+) -> Vec<Reply> {
+    let path = room_path(room, "/messages");
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (server, path, access) = (server.clone(), path.clone(), user.access_token.clone());
+            tokio::spawn(async move { server.post(&path, Some(&access), body).await })
+        })
+        .collect();
+    let mut replies = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        replies.push(task.await.expect("request task"));
+    }
+    replies
 }

@@ -137,24 +137,46 @@ enum Outcome {
     Mute(Result<()>),
 }
 
+/// Where to go back to when writes in a savepoint fail: the staged state of each room they
+/// touched (`None`: not staged yet) and the next stream position, from before them.
+struct Checkpoint {
+    rooms: HashMap<RoomId, Option<RoomState>>,
+    pos: i64,
+}
+
+impl Checkpoint {
+    fn at(next_pos: i64) -> Self {
+        Self {
+            rooms: HashMap::new(),
+            pos: next_pos,
+        }
+    }
+
+    /// Records `room` as it is now, unless it was recorded already.
+    fn touch(&mut self, staged: &HashMap<RoomId, RoomState>, room: &RoomId) {
+        self.rooms
+            .entry(room.clone())
+            .or_insert_with(|| staged.get(room).cloned());
+    }
+
+    fn restore(self, staged: &mut HashMap<RoomId, RoomState>, next_pos: &mut i64) {
+        for (room, before) in self.rooms {
+            match before {
+                Some(state) => staged.insert(room, state),
+                None => staged.remove(&room),
+            };
+        }
+        *next_pos = self.pos;
+    }
+}
+
 /// Plain messages decided since the transaction was last written to: their rows go in
 /// together, and their answers wait for that.
 struct Pending {
     jobs: Vec<(Job, Outcome)>,
-    /// Each touched room's staged state (`None`: not staged yet) and the next position from
-    /// before the first of these jobs: where to go back to if their rows cannot be written.
-    rooms_before: HashMap<RoomId, Option<RoomState>>,
-    pos_before: i64,
-}
-
-impl Pending {
-    fn new(next_pos: i64) -> Self {
-        Self {
-            jobs: Vec::new(),
-            rooms_before: HashMap::new(),
-            pos_before: next_pos,
-        }
-    }
+    /// From before the first of these jobs: where to go back to if their rows cannot be
+    /// written.
+    before: Checkpoint,
 }
 
 /// An answer to send once the batch is committed.
@@ -259,7 +281,10 @@ impl Writer {
             .collect();
         let mut known = tx.find_txns(&keys).await?;
         let mut replies = Vec::with_capacity(jobs.len());
-        let mut pending = Pending::new(self.next_pos);
+        let mut pending = Pending {
+            jobs: Vec::new(),
+            before: Checkpoint::at(self.next_pos),
+        };
         for job in jobs {
             match job {
                 Job::Propose(proposal, reply) if decide::is_plain_message(&proposal.action) => {
@@ -291,10 +316,7 @@ impl Writer {
         proposal: &Proposal,
         now: i64,
     ) -> Result<Arc<Committed>> {
-        pending
-            .rooms_before
-            .entry(proposal.room_id.clone())
-            .or_insert_with(|| staged.get(&proposal.room_id).cloned());
+        pending.before.touch(staged, &proposal.room_id);
         let Some(state) = self.state(staged, &proposal.room_id) else {
             return Err(Error::new(ErrorCode::RoomNotFound, "no such room"));
         };
@@ -331,8 +353,7 @@ impl Writer {
         now: i64,
     ) -> Result<(), sqlx::Error> {
         let jobs = std::mem::take(&mut pending.jobs);
-        let rooms_before = std::mem::take(&mut pending.rooms_before);
-        let pos_before = std::mem::replace(&mut pending.pos_before, self.next_pos);
+        let before = std::mem::replace(&mut pending.before, Checkpoint::at(self.next_pos));
         let new_events: Vec<&Event> = jobs
             .iter()
             .filter_map(|(_, outcome)| match outcome {
@@ -355,13 +376,7 @@ impl Writer {
             Err(err) => {
                 tracing::warn!(cause = %err, jobs = jobs.len(), "writing messages together failed; writing each on its own");
                 tx.rollback_to_savepoint().await?;
-                for (room, before) in rooms_before {
-                    match before {
-                        Some(state) => staged.insert(room, state),
-                        None => staged.remove(&room),
-                    };
-                }
-                self.next_pos = pos_before;
+                before.restore(staged, &mut self.next_pos);
                 for (_, outcome) in &jobs {
                     if let Outcome::Propose(Ok(committed)) = outcome
                         && !committed.duplicate
@@ -374,7 +389,7 @@ impl Writer {
                     let reply = self.careful(tx, staged, known, job, now).await?;
                     replies.push(reply);
                 }
-                pending.pos_before = self.next_pos;
+                pending.before = Checkpoint::at(self.next_pos);
             }
         }
         Ok(())
@@ -389,9 +404,8 @@ impl Writer {
         job: Job,
         now: i64,
     ) -> Result<Reply, sqlx::Error> {
-        let room = job.room().clone();
-        let saved_room = staged.get(&room).cloned();
-        let saved_pos = self.next_pos;
+        let mut before = Checkpoint::at(self.next_pos);
+        before.touch(staged, job.room());
         tx.savepoint().await?;
         let outcome = match self.one(tx, staged, known, &job, now).await {
             Ok(outcome) => {
@@ -400,11 +414,7 @@ impl Writer {
             }
             Err(err) => {
                 tx.rollback_to_savepoint().await?;
-                match saved_room {
-                    Some(state) => staged.insert(room, state),
-                    None => staged.remove(&room),
-                };
-                self.next_pos = saved_pos;
+                before.restore(staged, &mut self.next_pos);
                 let err = Error::internal(err);
                 match &job {
                     Job::Propose(..) => Outcome::Propose(Err(err)),

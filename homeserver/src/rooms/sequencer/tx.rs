@@ -5,6 +5,7 @@ use sqlx::Row as _;
 
 use crate::db::multi_row::{SqlCache, chunks};
 use crate::rooms::model::Event;
+use crate::rooms::store::EVENT_COLUMNS;
 
 pub use crate::db::WriteTx as WriterTx;
 use crate::on_tx;
@@ -33,7 +34,6 @@ pub enum Write {
         created_by: String,
         created_at: i64,
     },
-    InsertEvent(Event),
     /// Adds a member, or rejoins one who had left.
     JoinMember {
         room_id: String,
@@ -110,12 +110,9 @@ impl WriterTx {
         for chunk in chunks(keys, self.params()) {
             let sql = SQL.get(self.params(), chunk.len(), 3, |rows| {
                 format!(
-                    "WITH wanted (room_id, sender, txn_id) AS (VALUES {})
-                     SELECT e.event_id, e.room_id, e.seq, e.stream_pos, e.sender, e.kind, e.content,
-                            e.origin_ts, e.txn_id
-                     FROM wanted JOIN events e ON e.room_id = wanted.room_id
-                         AND e.sender = wanted.sender AND e.txn_id = wanted.txn_id",
-                    rows
+                    "WITH wanted (w_room, w_sender, w_txn) AS (VALUES {rows})
+                     SELECT {EVENT_COLUMNS} FROM wanted JOIN events
+                         ON room_id = w_room AND sender = w_sender AND txn_id = w_txn"
                 )
             });
             on_tx!(self, conn => {
@@ -194,9 +191,6 @@ impl WriterTx {
     }
 
     pub async fn apply(&mut self, write: &Write) -> Result<(), sqlx::Error> {
-        if let Write::InsertEvent(event) = write {
-            return self.insert_events(&[event]).await;
-        }
         on_tx!(self, conn => {
             match write {
                 Write::InsertRoom { room_id, kind, direct_key, name, topic, avatar_url, created_by, created_at } => {
@@ -208,7 +202,6 @@ impl WriterTx {
                     .bind(created_by).bind(created_at)
                     .execute(conn).await?;
                 }
-                Write::InsertEvent(_) => unreachable!("handled above"),
                 Write::JoinMember { room_id, user_id, role, joined_at, joined_seq } => {
                     sqlx::query(
                         "INSERT INTO room_members (room_id, user_id, role, joined, joined_at, joined_seq)
