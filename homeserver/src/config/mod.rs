@@ -291,6 +291,10 @@ pub struct GatewayConfig {
     /// 128 KiB, costs memory on every idle socket; client frames are small, and a larger one
     /// is read in several steps.
     pub read_buffer_bytes: usize,
+    /// Bytes of outgoing frames gathered per connection before they are written to the
+    /// socket; whatever is left goes at the end of each burst. Larger means fewer writes under
+    /// load; a busy connection keeps a buffer about this size.
+    pub write_buffer_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -306,6 +310,7 @@ impl Default for GatewayConfig {
             presence_grace_secs: 5,
             receipt_flush_ms: 50,
             read_buffer_bytes: 2048,
+            write_buffer_bytes: 16 * 1024,
         }
     }
 }

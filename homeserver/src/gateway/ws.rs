@@ -12,7 +12,7 @@ pub fn ws(socket: WebSocket, state: Data<&AppState>) -> impl IntoResponse {
     let gateway = &state.config.gateway;
     let config = WebSocketConfig::default()
         .read_buffer_size(gateway.read_buffer_bytes.max(1024))
-        .write_buffer_size(0)
+        .write_buffer_size(gateway.write_buffer_bytes)
         .max_message_size(Some(gateway.max_frame_bytes))
         .max_frame_size(Some(gateway.max_frame_bytes));
     let state = state.clone();
