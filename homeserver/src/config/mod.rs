@@ -100,6 +100,13 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Seconds to wait for a free connection before a request fails.
     pub acquire_timeout_secs: u64,
+    /// SQLite: page cache per connection, in MiB (filled only as pages are used). A larger
+    /// cache keeps the indexes that every new message touches in memory.
+    pub sqlite_cache_mib: u32,
+    /// SQLite: pages the write-ahead log may hold before a commit copies them back into the
+    /// database file. Pages written again before that are copied once, so a larger value means
+    /// less writing under load and a larger `-wal` file.
+    pub sqlite_wal_autocheckpoint_pages: u32,
 }
 
 impl Default for DatabaseConfig {
@@ -107,6 +114,8 @@ impl Default for DatabaseConfig {
         Self {
             max_connections: 16,
             acquire_timeout_secs: 10,
+            sqlite_cache_mib: 32,
+            sqlite_wal_autocheckpoint_pages: 16_384,
         }
     }
 }
@@ -259,7 +268,7 @@ impl Default for RoomsConfig {
             max_members: 256,
             max_message_length: 4096,
             max_history_page: 200,
-            max_batch: 512,
+            max_batch: 2048,
         }
     }
 }

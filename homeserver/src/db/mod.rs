@@ -62,7 +62,15 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .pragma(
+                    "cache_size",
+                    format!("-{}", u64::from(config.sqlite_cache_mib) * 1024),
+                )
+                .pragma(
+                    "wal_autocheckpoint",
+                    config.sqlite_wal_autocheckpoint_pages.to_string(),
+                );
             if let Some(parent) = options.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use super::WriteTx;
+use super::{Db, WriteTx};
 
 /// Most rows one statement carries.
 pub const MAX_ROWS: usize = 256;
@@ -40,6 +40,15 @@ impl WriteTx {
         match self {
             WriteTx::Sqlite(_) => Params::Anonymous,
             WriteTx::Postgres(_) => Params::Numbered,
+        }
+    }
+}
+
+impl Db {
+    pub fn params(&self) -> Params {
+        match self {
+            Db::Sqlite(_) => Params::Anonymous,
+            Db::Postgres(_) => Params::Numbered,
         }
     }
 }

@@ -90,6 +90,49 @@ async fn ten_identical_requests_at_once_make_one_event() {
     assert_eq!(events.len(), 2);
 }
 
+/// Messages are decided while the batch before them commits: a retry decided then must be
+/// recognised from the batch in flight, not from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_racing_their_first_try_across_batches_make_one_event_each() {
+    const TXNS: usize = 60;
+    const TRIES: usize = 4;
+    let server = Arc::new(TestServer::spawn().await);
+    let alice = server.user("alice").await;
+    let room = create_group(&server, &alice, "Racing", &[]).await;
+    let path = room_path(&room, "/messages");
+    let mut tasks = Vec::new();
+    for round in 0..TRIES {
+        for i in 0..TXNS {
+            let body = json!({ "txn_id": format!("race-{i}"), "text": format!("m{i}") });
+            let (server, path, access) = (server.clone(), path.clone(), alice.access_token.clone());
+            tasks.push((
+                i,
+                tokio::spawn(async move { server.post(&path, Some(&access), body).await }),
+            ));
+        }
+        if round == 0 {
+            // Let the first tries start committing before the retries arrive.
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut acks: Vec<Vec<Value>> = vec![Vec::new(); TXNS];
+    for (i, task) in tasks {
+        acks[i].push(task.await.expect("request task").assert_status(200).clone());
+    }
+    for (i, tries) in acks.iter().enumerate() {
+        let first = identity(&tries[0]);
+        assert!(
+            tries.iter().all(|a| identity(a) == first),
+            "txn {i}: {tries:#?}"
+        );
+        let originals = tries.iter().filter(|a| a["duplicate"] == false).count();
+        assert_eq!(originals, 1, "txn {i} was stored once: {tries:#?}");
+    }
+    let events = history(&server, &alice, &room).await;
+    assert_eq!(texts(&events).len(), TXNS, "{events:#?}");
+    super::assert_gap_free_from(&events, 1);
+}
+
 #[tokio::test]
 async fn transaction_ids_belong_to_one_sender_in_one_room() {
     let server = TestServer::spawn().await;

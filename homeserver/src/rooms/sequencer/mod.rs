@@ -6,6 +6,7 @@
 //! commit). Only after the commit does it answer the proposer and hand the events to fan-out.
 
 mod decide;
+mod pipeline;
 mod state;
 mod tx;
 
@@ -25,6 +26,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::rooms::model::{Action, Committed, Event, NewRoom, Proposal, Role};
 use crate::rooms::store;
 use decide::{Effect, Plan};
+use pipeline::InFlight;
 pub use state::{MemberState, RoomState};
 use tx::{TxnKey, Write, WriterTx};
 
@@ -35,6 +37,9 @@ pub trait Fanout: Send + Sync + 'static {
 
 /// How many proposals may wait for the sequencer before proposers wait too.
 const QUEUE: usize = 8192;
+
+/// Committed batches waiting to be answered and published before commits wait too.
+const DELIVERIES: usize = 4;
 
 /// The result of creating a room.
 #[derive(Debug)]
@@ -61,6 +66,18 @@ impl Job {
             Job::Mute(room, _, _, _) => room,
         }
     }
+
+    /// A text message without a reply: decided from memory alone.
+    fn is_plain(&self) -> bool {
+        matches!(self, Job::Propose(p, _) if decide::is_plain_message(&p.action))
+    }
+
+    fn txn_key(&self) -> Option<TxnKey> {
+        match self {
+            Job::Propose(p, _) => txn_key(p),
+            _ => None,
+        }
+    }
 }
 
 /// A handle to the sequencer task; cheap to clone.
@@ -82,12 +99,15 @@ impl Sequencer {
     ) -> Result<Self, sqlx::Error> {
         let next_pos = store::max_stream_pos(&db).await? + 1;
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let (deliveries, committed) = mpsc::channel(DELIVERIES);
+        tokio::spawn(deliver_all(committed, fanout));
         let writer = Writer {
             db,
             config,
-            fanout,
+            deliveries,
             rooms: HashMap::new(),
             next_pos,
+            recent: HashMap::new(),
         };
         tokio::spawn(writer.run(rx));
         Ok(Self { jobs })
@@ -192,24 +212,80 @@ enum Reply {
 struct Writer {
     db: Db,
     config: RoomsConfig,
-    fanout: Arc<dyn Fanout>,
-    /// Rooms decided on so far; loaded from the database on first use.
+    /// Committed batches' answers, to [`deliver_all`].
+    deliveries: mpsc::Sender<Vec<Reply>>,
+    /// Rooms decided on so far, including by the batch in flight; loaded from the database
+    /// on first use.
     rooms: HashMap<RoomId, RoomState>,
     next_pos: i64,
+    /// The transactions of the batch in flight (not committed yet), so that a retry decided
+    /// meanwhile is recognised.
+    recent: HashMap<TxnKey, Event>,
 }
 
 impl Writer {
+    /// Batches of plain messages go through a pipeline: each is decided from memory while the
+    /// one before it commits ([`pipeline`]). Any other batch waits for the one in flight and
+    /// is then decided and written in one go ([`Self::batch`]).
     async fn run(mut self, mut rx: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(self.config.max_batch);
-        while rx.recv_many(&mut jobs, self.config.max_batch.max(1)).await > 0 {
+        let mut in_flight: Option<InFlight> = None;
+        let max = self.config.max_batch.max(1);
+        loop {
+            // A batch that lands while no new jobs come must still be settled: if it failed,
+            // its proposers wait for it to be done again.
+            let received = match in_flight.as_mut() {
+                Some(flight) => tokio::select! {
+                    received = rx.recv_many(&mut jobs, max) => Ok(received),
+                    landed = flight.landing() => Err(landed),
+                },
+                None => Ok(rx.recv_many(&mut jobs, max).await),
+            };
+            match received {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(landed) => {
+                    in_flight = None;
+                    let redo = self.landed(landed);
+                    if !redo.is_empty() {
+                        self.batch(redo).await;
+                    }
+                    continue;
+                }
+            }
             let batch = std::mem::take(&mut jobs);
-            self.batch(batch).await;
+            if !batch.iter().all(Job::is_plain) {
+                // Deciding reads the database: everything before must be committed.
+                let mut redo = self.settle(in_flight.take()).await;
+                redo.extend(batch);
+                self.batch(redo).await;
+                continue;
+            }
+            let prepared = self.prepare(batch).await;
+            let mut redo = self.settle(in_flight.take()).await;
+            match prepared {
+                Ok(prepared) if redo.is_empty() => in_flight = Some(self.dispatch(prepared)),
+                // The batch in flight failed and this one was decided on top of it (or could
+                // not be decided): both go again, one job at a time where need be.
+                prepared => {
+                    redo.extend(match prepared {
+                        Ok(prepared) => prepared.into_jobs(),
+                        Err(jobs) => jobs,
+                    });
+                    self.batch(redo).await;
+                }
+            }
+        }
+        let redo = self.settle(in_flight.take()).await;
+        if !redo.is_empty() {
+            self.batch(redo).await;
         }
         tracing::debug!("sequencer stopped");
     }
 
-    async fn batch(&mut self, jobs: Vec<Job>) {
-        for job in &jobs {
+    /// Loads the state of the rooms `jobs` touch that are not in memory yet.
+    async fn load_rooms(&mut self, jobs: &[Job]) {
+        for job in jobs {
             let room = job.room();
             if !self.rooms.contains_key(room) && !matches!(job, Job::Create(..)) {
                 match store::load_room_state(&self.db, room).await {
@@ -221,36 +297,16 @@ impl Writer {
                 }
             }
         }
+    }
+
+    async fn batch(&mut self, jobs: Vec<Job>) {
+        self.load_rooms(&jobs).await;
         let first_pos = self.next_pos;
         let mut staged: HashMap<RoomId, RoomState> = HashMap::new();
         match self.write(jobs, &mut staged).await {
             Ok(replies) => {
                 self.rooms.extend(staged);
-                let mut published = Vec::new();
-                for reply in replies {
-                    match reply {
-                        Reply::Propose(to, outcome) => {
-                            if let Ok(committed) = &outcome
-                                && !committed.duplicate
-                            {
-                                published.push(committed.clone());
-                            }
-                            let _ = to.send(outcome);
-                        }
-                        Reply::Create(to, outcome) => {
-                            if let Ok(Created::New { events, .. }) = &outcome {
-                                published.extend(events.iter().cloned());
-                            }
-                            let _ = to.send(outcome);
-                        }
-                        Reply::Mute(to, outcome) => {
-                            let _ = to.send(outcome);
-                        }
-                    }
-                }
-                if !published.is_empty() {
-                    self.fanout.publish(&published);
-                }
+                let _ = self.deliveries.send(replies).await;
             }
             Err(err) => {
                 // Every proposer of the batch gets an internal error (their reply channels are
@@ -270,16 +326,12 @@ impl Writer {
         jobs: Vec<Job>,
         staged: &mut HashMap<RoomId, RoomState>,
     ) -> Result<Vec<Reply>, sqlx::Error> {
+        // Nothing is in flight: every earlier batch is committed, and the lookup (on another
+        // connection) sees all of them.
+        let keys: Vec<TxnKey> = jobs.iter().filter_map(Job::txn_key).collect();
+        let mut known = tx::find_txns(&self.db, &keys).await?;
         let mut tx = WriterTx::begin(&self.db).await?;
         let now = now_ms();
-        let keys: Vec<TxnKey> = jobs
-            .iter()
-            .filter_map(|job| match job {
-                Job::Propose(proposal, _) => txn_key(proposal),
-                _ => None,
-            })
-            .collect();
-        let mut known = tx.find_txns(&keys).await?;
         let mut replies = Vec::with_capacity(jobs.len());
         let mut pending = Pending {
             jobs: Vec::new(),
@@ -354,13 +406,7 @@ impl Writer {
     ) -> Result<(), sqlx::Error> {
         let jobs = std::mem::take(&mut pending.jobs);
         let before = std::mem::replace(&mut pending.before, Checkpoint::at(self.next_pos));
-        let new_events: Vec<&Event> = jobs
-            .iter()
-            .filter_map(|(_, outcome)| match outcome {
-                Outcome::Propose(Ok(committed)) if !committed.duplicate => Some(&committed.event),
-                _ => None,
-            })
-            .collect();
+        let new_events = new_events(&jobs);
         if new_events.is_empty() {
             replies.extend(jobs.into_iter().map(|(job, outcome)| reply(job, outcome)));
             return Ok(());
@@ -773,6 +819,53 @@ fn txn_key(proposal: &Proposal) -> Option<TxnKey> {
         sender: proposal.sender.to_string(),
         txn_id: proposal.txn_id.clone()?,
     })
+}
+
+/// The events that decided jobs add.
+fn new_events(jobs: &[(Job, Outcome)]) -> Vec<&Event> {
+    jobs.iter()
+        .filter_map(|(_, outcome)| match outcome {
+            Outcome::Propose(Ok(committed)) if !committed.duplicate => Some(&committed.event),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Answers and publishes committed batches in commit order, beside the sequencer, so that
+/// the next batch commits meanwhile.
+async fn deliver_all(mut committed: mpsc::Receiver<Vec<Reply>>, fanout: Arc<dyn Fanout>) {
+    while let Some(replies) = committed.recv().await {
+        deliver(fanout.as_ref(), replies);
+    }
+}
+
+/// Answers each job, then hands the new events to fan-out in the order they were decided.
+fn deliver(fanout: &dyn Fanout, replies: Vec<Reply>) {
+    let mut published = Vec::new();
+    for reply in replies {
+        match reply {
+            Reply::Propose(to, outcome) => {
+                if let Ok(committed) = &outcome
+                    && !committed.duplicate
+                {
+                    published.push(committed.clone());
+                }
+                let _ = to.send(outcome);
+            }
+            Reply::Create(to, outcome) => {
+                if let Ok(Created::New { events, .. }) = &outcome {
+                    published.extend(events.iter().cloned());
+                }
+                let _ = to.send(outcome);
+            }
+            Reply::Mute(to, outcome) => {
+                let _ = to.send(outcome);
+            }
+        }
+    }
+    if !published.is_empty() {
+        fanout.publish(&published);
+    }
 }
 
 /// Pairs a job's answer with its reply channel.

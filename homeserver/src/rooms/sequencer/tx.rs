@@ -3,12 +3,13 @@
 
 use sqlx::Row as _;
 
+use crate::db::Db;
 use crate::db::multi_row::{SqlCache, chunks};
 use crate::rooms::model::Event;
 use crate::rooms::store::EVENT_COLUMNS;
 
 pub use crate::db::WriteTx as WriterTx;
-use crate::on_tx;
+use crate::{on_tx, with_db};
 
 /// What the sequencer needs to know about an earlier event an action refers to.
 #[derive(Debug, Clone)]
@@ -99,38 +100,41 @@ impl TxnKey {
     }
 }
 
-impl WriterTx {
-    /// The events earlier tries with these transactions produced, by transaction.
-    pub async fn find_txns(
-        &mut self,
-        keys: &[TxnKey],
-    ) -> Result<std::collections::HashMap<TxnKey, Event>, sqlx::Error> {
-        static SQL: SqlCache = SqlCache::new();
-        let mut found = std::collections::HashMap::new();
-        for chunk in chunks(keys, self.params()) {
-            let sql = SQL.get(self.params(), chunk.len(), 3, |rows| {
-                format!(
-                    "WITH wanted (w_room, w_sender, w_txn) AS (VALUES {rows})
-                     SELECT {EVENT_COLUMNS} FROM wanted JOIN events
-                         ON room_id = w_room AND sender = w_sender AND txn_id = w_txn"
-                )
-            });
-            on_tx!(self, conn => {
-                let mut query = sqlx::query(sql);
-                for key in chunk {
-                    query = query.bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
+/// The committed events that earlier tries with these transactions produced, by transaction.
+/// Read outside the sequencer's transaction, so that it can run while a batch commits: the
+/// sequencer keeps the transactions of a batch in flight in memory until it is committed.
+pub async fn find_txns(
+    db: &Db,
+    keys: &[TxnKey],
+) -> Result<std::collections::HashMap<TxnKey, Event>, sqlx::Error> {
+    static SQL: SqlCache = SqlCache::new();
+    let params = db.params();
+    let mut found = std::collections::HashMap::new();
+    for chunk in chunks(keys, params) {
+        let sql = SQL.get(params, chunk.len(), 3, |rows| {
+            format!(
+                "WITH wanted (w_room, w_sender, w_txn) AS (VALUES {rows})
+                 SELECT {EVENT_COLUMNS} FROM wanted JOIN events
+                     ON room_id = w_room AND sender = w_sender AND txn_id = w_txn"
+            )
+        });
+        with_db!(db, pool => {
+            let mut query = sqlx::query(sql);
+            for key in chunk {
+                query = query.bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
+            }
+            for row in query.fetch_all(pool).await? {
+                let event = crate::rooms::store::event_from_row(&row)?;
+                if let Some(key) = TxnKey::of(&event) {
+                    found.insert(key, event);
                 }
-                for row in query.fetch_all(conn).await? {
-                    let event = crate::rooms::store::event_from_row(&row)?;
-                    if let Some(key) = TxnKey::of(&event) {
-                        found.insert(key, event);
-                    }
-                }
-            });
-        }
-        Ok(found)
+            }
+        });
     }
+    Ok(found)
+}
 
+impl WriterTx {
     /// Inserts events (nothing else to write for them) with a few multi-row statements.
     pub async fn insert_events(&mut self, events: &[&Event]) -> Result<(), sqlx::Error> {
         static SQL: SqlCache = SqlCache::new();

@@ -1,0 +1,182 @@
+//! The sequencer's pipeline for plain messages, most of the traffic: while one batch is being
+//! written and committed (in its own task), the next is decided from memory, and the one
+//! before is answered and published (`deliver_all`). At most one batch is in flight and one
+//! task delivers, so batches commit, answer and publish in the order they were decided.
+//!
+//! A batch in flight is decided on top of the one before it. If a batch fails to commit, the
+//! sequencer forgets everything it decided since that batch began (its room states are loaded
+//! again, its positions handed out again) and does that batch's jobs and the next one's again
+//! on the careful path ([`Writer::batch`]), where a message the database refuses fails alone.
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+use tokio::task::{JoinError, JoinHandle};
+
+use super::{Checkpoint, Job, Outcome, Pending, Reply, Writer, new_events, reply, tx};
+use crate::db::{Db, now_ms};
+use crate::rooms::model::Event;
+use tx::{TxnKey, WriterTx};
+
+/// A batch decided and not yet written.
+pub(super) struct Prepared {
+    jobs: Vec<(Job, Outcome)>,
+    /// The stream position of its first event.
+    first_pos: i64,
+    /// Its transactions (earlier tries found, and its new events).
+    known: HashMap<TxnKey, Event>,
+}
+
+impl Prepared {
+    /// The jobs, undecided again.
+    pub(super) fn into_jobs(self) -> Vec<Job> {
+        self.jobs.into_iter().map(|(job, _)| job).collect()
+    }
+}
+
+/// The batch being written: its task gives the jobs back if the batch could not be stored.
+pub(super) struct InFlight {
+    task: JoinHandle<Result<(), Vec<Job>>>,
+    first_pos: i64,
+}
+
+/// How a batch in flight ended.
+pub(super) struct Landed {
+    outcome: Result<Result<(), Vec<Job>>, JoinError>,
+    first_pos: i64,
+}
+
+impl InFlight {
+    /// Waits for the batch to be stored or to fail. Cancel-safe: the task keeps running.
+    pub(super) async fn landing(&mut self) -> Landed {
+        Landed {
+            outcome: (&mut self.task).await,
+            first_pos: self.first_pos,
+        }
+    }
+}
+
+impl Writer {
+    /// Decides on a batch of plain messages from memory, on top of the batch in flight. The
+    /// jobs come back if the transaction lookup fails.
+    pub(super) async fn prepare(&mut self, jobs: Vec<Job>) -> Result<Prepared, Vec<Job>> {
+        self.load_rooms(&jobs).await;
+        let keys: Vec<TxnKey> = jobs.iter().filter_map(Job::txn_key).collect();
+        let unknown: Vec<TxnKey> = keys
+            .iter()
+            .filter(|key| !self.recent.contains_key(*key))
+            .cloned()
+            .collect();
+        let mut known = match tx::find_txns(&self.db, &unknown).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot look up transactions");
+                return Err(jobs);
+            }
+        };
+        for key in keys {
+            if let Some(event) = self.recent.get(&key) {
+                known.insert(key, event.clone());
+            }
+        }
+        let first_pos = self.next_pos;
+        let now = now_ms();
+        let mut staged = HashMap::new();
+        let mut pending = Pending {
+            jobs: Vec::with_capacity(jobs.len()),
+            before: Checkpoint::at(first_pos),
+        };
+        for job in jobs {
+            let Job::Propose(proposal, to) = job else {
+                unreachable!("only plain messages are prepared");
+            };
+            let outcome = self.plain(&mut staged, &mut known, &mut pending, &proposal, now);
+            pending
+                .jobs
+                .push((Job::Propose(proposal, to), Outcome::Propose(outcome)));
+        }
+        self.rooms.extend(staged);
+        Ok(Prepared {
+            jobs: pending.jobs,
+            first_pos,
+            known,
+        })
+    }
+
+    /// Starts writing a prepared batch.
+    pub(super) fn dispatch(&mut self, prepared: Prepared) -> InFlight {
+        self.recent = prepared.known;
+        let db = self.db.clone();
+        let deliveries = self.deliveries.clone();
+        let task = tokio::spawn(async move { commit(&db, &deliveries, prepared.jobs).await });
+        InFlight {
+            task,
+            first_pos: prepared.first_pos,
+        }
+    }
+
+    /// Waits for the batch in flight, if any. If it failed, forgets everything decided since
+    /// it began and returns its jobs, to be done again.
+    pub(super) async fn settle(&mut self, in_flight: Option<InFlight>) -> Vec<Job> {
+        match in_flight {
+            Some(mut flight) => {
+                let landed = flight.landing().await;
+                self.landed(landed)
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Takes note of how the batch in flight ended; if it failed, forgets everything decided
+    /// since it began and returns its jobs, to be done again.
+    pub(super) fn landed(&mut self, landed: Landed) -> Vec<Job> {
+        let Landed { outcome, first_pos } = landed;
+        self.recent.clear();
+        let redo = match outcome {
+            Ok(Ok(())) => return Vec::new(),
+            Ok(Err(jobs)) => jobs,
+            Err(panicked) => {
+                // Its proposers were answered with an internal error (their replies dropped).
+                tracing::error!(cause = %panicked, "a sequencer batch failed");
+                Vec::new()
+            }
+        };
+        self.rooms.clear();
+        self.next_pos = first_pos;
+        redo
+    }
+}
+
+/// Writes a batch's new events in one transaction, then hands its answers on to be sent and
+/// its events to be published. If it cannot be stored, nothing is answered and the jobs come
+/// back.
+async fn commit(
+    db: &Db,
+    deliveries: &mpsc::Sender<Vec<Reply>>,
+    jobs: Vec<(Job, Outcome)>,
+) -> Result<(), Vec<Job>> {
+    let written = async {
+        let events = new_events(&jobs);
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = WriterTx::begin(db).await?;
+        tx.insert_events(&events).await?;
+        tx.commit().await
+    }
+    .await;
+    match written {
+        Ok(()) => {
+            let replies = jobs
+                .into_iter()
+                .map(|(job, outcome)| reply(job, outcome))
+                .collect();
+            let _ = deliveries.send(replies).await;
+            Ok(())
+        }
+        Err(err) => {
+            tracing::warn!(cause = %err, jobs = jobs.len(), "a batch of messages could not be written; doing it again the careful way");
+            Err(jobs.into_iter().map(|(job, _)| job).collect())
+        }
+    }
+}
