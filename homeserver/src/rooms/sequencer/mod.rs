@@ -247,9 +247,7 @@ impl Writer {
                 Err(landed) => {
                     in_flight = None;
                     let redo = self.landed(landed);
-                    if !redo.is_empty() {
-                        self.batch(redo).await;
-                    }
+                    self.batch(redo).await;
                     continue;
                 }
             }
@@ -265,21 +263,21 @@ impl Writer {
             let mut redo = self.settle(in_flight.take()).await;
             match prepared {
                 Ok(prepared) if redo.is_empty() => in_flight = Some(self.dispatch(prepared)),
-                // The batch in flight failed and this one was decided on top of it (or could
-                // not be decided): both go again, one job at a time where need be.
-                prepared => {
-                    redo.extend(match prepared {
-                        Ok(prepared) => prepared.into_jobs(),
-                        Err(jobs) => jobs,
-                    });
+                // The batch in flight failed and this one was decided on top of it: both go
+                // again, one job at a time where need be.
+                Ok(prepared) => {
+                    redo.extend(prepared.into_jobs());
+                    self.batch(redo).await;
+                }
+                // This one could not be decided.
+                Err(jobs) => {
+                    redo.extend(jobs);
                     self.batch(redo).await;
                 }
             }
         }
         let redo = self.settle(in_flight.take()).await;
-        if !redo.is_empty() {
-            self.batch(redo).await;
-        }
+        self.batch(redo).await;
         tracing::debug!("sequencer stopped");
     }
 
@@ -300,6 +298,9 @@ impl Writer {
     }
 
     async fn batch(&mut self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
         self.load_rooms(&jobs).await;
         let first_pos = self.next_pos;
         let mut staged: HashMap<RoomId, RoomState> = HashMap::new();
@@ -340,7 +341,8 @@ impl Writer {
         for job in jobs {
             match job {
                 Job::Propose(proposal, reply) if decide::is_plain_message(&proposal.action) => {
-                    let outcome = self.plain(staged, &mut known, &mut pending, &proposal, now);
+                    pending.before.touch(staged, &proposal.room_id);
+                    let outcome = self.plain(staged, &mut known, &proposal, now);
                     pending
                         .jobs
                         .push((Job::Propose(proposal, reply), Outcome::Propose(outcome)));
@@ -359,16 +361,14 @@ impl Writer {
         Ok(replies)
     }
 
-    /// Decides on a plain message from memory and sequences it; its row waits in `pending`.
+    /// Decides on a plain message from memory and sequences it; its row is written later.
     fn plain(
         &mut self,
         staged: &mut HashMap<RoomId, RoomState>,
         known: &mut HashMap<TxnKey, Event>,
-        pending: &mut Pending,
         proposal: &Proposal,
         now: i64,
     ) -> Result<Arc<Committed>> {
-        pending.before.touch(staged, &proposal.room_id);
         let Some(state) = self.state(staged, &proposal.room_id) else {
             return Err(Error::new(ErrorCode::RoomNotFound, "no such room"));
         };

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio::task::{JoinError, JoinHandle};
 
-use super::{Checkpoint, Job, Outcome, Pending, Reply, Writer, new_events, reply, tx};
+use super::{Job, Outcome, Reply, Writer, new_events, reply, tx};
 use crate::db::{Db, now_ms};
 use crate::rooms::model::Event;
 use tx::{TxnKey, WriterTx};
@@ -61,12 +61,17 @@ impl Writer {
     /// jobs come back if the transaction lookup fails.
     pub(super) async fn prepare(&mut self, jobs: Vec<Job>) -> Result<Prepared, Vec<Job>> {
         self.load_rooms(&jobs).await;
-        let keys: Vec<TxnKey> = jobs.iter().filter_map(Job::txn_key).collect();
-        let unknown: Vec<TxnKey> = keys
-            .iter()
-            .filter(|key| !self.recent.contains_key(*key))
-            .cloned()
-            .collect();
+        // Transactions of the batch in flight are not in the database yet.
+        let mut in_flight = HashMap::new();
+        let mut unknown = Vec::new();
+        for key in jobs.iter().filter_map(Job::txn_key) {
+            match self.recent.get(&key) {
+                Some(event) => {
+                    in_flight.insert(key, event.clone());
+                }
+                None => unknown.push(key),
+            }
+        }
         let mut known = match tx::find_txns(&self.db, &unknown).await {
             Ok(found) => found,
             Err(err) => {
@@ -74,30 +79,23 @@ impl Writer {
                 return Err(jobs);
             }
         };
-        for key in keys {
-            if let Some(event) = self.recent.get(&key) {
-                known.insert(key, event.clone());
-            }
-        }
+        known.extend(in_flight);
         let first_pos = self.next_pos;
         let now = now_ms();
-        let mut staged = HashMap::new();
-        let mut pending = Pending {
-            jobs: Vec::with_capacity(jobs.len()),
-            before: Checkpoint::at(first_pos),
-        };
+        // Decided in place: if this batch or the one in flight fails, every room is
+        // forgotten anyway (`landed`).
+        let mut rooms = std::mem::take(&mut self.rooms);
+        let mut decided = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Job::Propose(proposal, to) = job else {
                 unreachable!("only plain messages are prepared");
             };
-            let outcome = self.plain(&mut staged, &mut known, &mut pending, &proposal, now);
-            pending
-                .jobs
-                .push((Job::Propose(proposal, to), Outcome::Propose(outcome)));
+            let outcome = self.plain(&mut rooms, &mut known, &proposal, now);
+            decided.push((Job::Propose(proposal, to), Outcome::Propose(outcome)));
         }
-        self.rooms.extend(staged);
+        self.rooms = rooms;
         Ok(Prepared {
-            jobs: pending.jobs,
+            jobs: decided,
             first_pos,
             known,
         })
@@ -115,8 +113,7 @@ impl Writer {
         }
     }
 
-    /// Waits for the batch in flight, if any. If it failed, forgets everything decided since
-    /// it began and returns its jobs, to be done again.
+    /// Waits for the batch in flight, if any, and takes note of how it ended ([`Self::landed`]).
     pub(super) async fn settle(&mut self, in_flight: Option<InFlight>) -> Vec<Job> {
         match in_flight {
             Some(mut flight) => {
