@@ -210,10 +210,10 @@ impl Connection {
                     let mut item = Some(item?);
                     let mut written = 0;
                     while let Some(next) = item {
-                        for text in self.outbound(next).into_iter().flatten() {
-                            if sink.feed(Message::text(text.to_string())).await.is_err() {
-                                return None;
-                            }
+                        if let Some(text) = self.outbound(next)
+                            && sink.feed(Message::text(text.to_string())).await.is_err()
+                        {
+                            return None;
                         }
                         written += 1;
                         item = if written < WRITE_BURST { queue.try_recv().ok() } else { None };
@@ -240,19 +240,23 @@ impl Connection {
         }
     }
 
-    /// The frames to write for a queued item; none for an event a catch-up already sent.
-    fn outbound(&mut self, item: Outbound) -> [Option<Arc<str>>; 2] {
+    /// The frame to write for a queued item; none for an event a catch-up already sent.
+    fn outbound(&mut self, item: Outbound) -> Option<Arc<str>> {
         let (event, notify) = match item {
-            Outbound::Frame(frame) => return [Some(frame), None],
+            Outbound::Frame(frame) => return Some(frame),
             Outbound::Event(event) => (event, false),
-            Outbound::EventAndNotification(event) => (event, true),
+            Outbound::NotifyingEvent(event) => (event, true),
         };
         if event.pos <= self.last_pos {
-            return [None, None];
+            return None;
         }
         self.sent(event.pos, event.room_id.clone(), event.seq);
-        let notification = event.notification.clone().filter(|_| notify);
-        [Some(event.frame.clone()), notification]
+        let frame = if notify {
+            event.notifying.as_ref()
+        } else {
+            None
+        };
+        Some(frame.unwrap_or(&event.frame).clone())
     }
 
     fn sent(&mut self, pos: i64, room_id: Arc<str>, seq: i64) {

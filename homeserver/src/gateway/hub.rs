@@ -12,9 +12,6 @@ use tokio::sync::{Notify, mpsc};
 use crate::rooms::Fanout;
 use crate::rooms::model::Committed;
 
-/// Longest notification preview, in characters.
-const PREVIEW_CHARS: usize = 100;
-
 /// A room event ready to send: built once, shared by every recipient.
 #[derive(Debug)]
 pub struct EventFrame {
@@ -24,18 +21,18 @@ pub struct EventFrame {
     pub room_id: Arc<str>,
     pub seq: i64,
     pub frame: Arc<str>,
-    /// For a new message: the notification frame that follows it, for the recipients who
-    /// get one ([`Outbound::EventAndNotification`]).
-    pub notification: Option<Arc<str>>,
+    /// For a new message: the same frame marked `"notify": true`, for the recipients who are
+    /// notified of it ([`Outbound::NotifyingEvent`]).
+    pub notifying: Option<Arc<str>>,
 }
 
 /// Something to send on a connection. Kept small: every connection's queue holds these.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Event(Arc<EventFrame>),
-    /// The event, then its notification: one queue slot and one wake for both.
-    EventAndNotification(Arc<EventFrame>),
-    /// Any other frame (receipts, typing, presence, notifications).
+    /// The event, marked for a notification (its `notifying` frame).
+    NotifyingEvent(Arc<EventFrame>),
+    /// Any other frame (receipts, typing, presence, …).
     Frame(Arc<str>),
 }
 
@@ -163,16 +160,21 @@ impl Fanout for Hub {
                 room_id: Arc::from(event.room_id.as_str()),
                 seq: event.seq,
                 frame: Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json)),
-                notification: (event.kind == "message").then(|| notification_frame(committed)),
+                notifying: (event.kind == "message").then(|| {
+                    Arc::from(format!(
+                        r#"{{"type":"event","notify":true,"event":{}}}"#,
+                        committed.json
+                    ))
+                }),
             });
             for user in &committed.recipients {
                 let Some(conns) = map.get(user) else { continue };
-                let notify = shared.notification.is_some()
+                let notify = shared.notifying.is_some()
                     && user.as_str() != event.sender
                     && !committed.muted.contains(user);
                 for conn in conns {
                     conn.push(if notify {
-                        Outbound::EventAndNotification(shared.clone())
+                        Outbound::NotifyingEvent(shared.clone())
                     } else {
                         Outbound::Event(shared.clone())
                     });
@@ -180,20 +182,4 @@ impl Fanout for Hub {
             }
         }
     }
-}
-
-/// A notification-ready frame for a new message; the client decides whether to show it.
-fn notification_frame(committed: &Committed) -> Arc<str> {
-    let event = &committed.event;
-    let text = event.content["text"].as_str().unwrap_or("");
-    let preview: String = text.chars().take(PREVIEW_CHARS).collect();
-    let frame = serde_json::json!({
-        "type": "notification",
-        "room_id": event.room_id,
-        "event_id": event.event_id,
-        "sender": event.sender,
-        "preview": preview,
-        "ts": event.ts,
-    });
-    Arc::from(frame.to_string())
 }

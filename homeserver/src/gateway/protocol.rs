@@ -1,6 +1,7 @@
 //! The gateway's frames. Clients send JSON objects with a `type` and an `id`; every request is
-//! answered by an `ack` or an `error` with the same `id`. The server also pushes `event`,
-//! `receipts`, `typing`, `presence`, `notification`, `unread` and `snapshot` frames.
+//! answered by an `ack` or an `error` with the same `id`. The server also pushes `event`
+//! (a new message for another member carries `"notify": true`), `receipts`, `typing`,
+//! `presence`, `unread` and `snapshot` frames.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -88,16 +89,7 @@ pub const CLIENT_FRAMES: &[&str] = &[
 
 /// Every frame type the server sends, as documented in `openapi/asyncapi.yaml`.
 pub const SERVER_FRAMES: &[&str] = &[
-    "ack",
-    "error",
-    "snapshot",
-    "synced",
-    "event",
-    "notification",
-    "receipts",
-    "unread",
-    "typing",
-    "presence",
+    "ack", "error", "snapshot", "synced", "event", "receipts", "unread", "typing", "presence",
 ];
 
 /// The `type` of a client frame. Exhaustive: a new frame must be named here, and so in

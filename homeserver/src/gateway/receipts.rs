@@ -189,8 +189,9 @@ async fn write(
     for chunk in chunks(&log, params) {
         let sql = LOG.get(params, chunk.len(), 5, |rows| {
             format!(
-                "INSERT INTO receipt_log (room_id, user_id, kind, up_to, ts) VALUES {rows}
-                 ON CONFLICT DO NOTHING"
+                "{} receipt_log (room_id, user_id, kind, up_to, ts) VALUES {rows}
+                 ON CONFLICT DO NOTHING",
+                params.insert_into()
             )
         });
         crate::on_tx!(&mut tx, conn => {

@@ -39,8 +39,7 @@ async fn two_users_chat_with_ticks_from_sent_to_read() {
     let event = b.next("event").await;
     assert_eq!(event["event"]["content"]["text"], "hi bob");
     assert_eq!(event["event"]["pos"], pos);
-    let notification = b.next("notification").await;
-    assert_eq!(notification["preview"], "hi bob");
+    assert_eq!(event["notify"], true, "{event}");
 
     b.request(json!({ "type": "received", "pos": pos })).await;
     let delivered = a

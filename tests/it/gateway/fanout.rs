@@ -139,10 +139,7 @@ async fn a_removed_member_gets_the_removal_and_nothing_after() {
         .await;
     a.wait_for(|f| f["type"] == "receipts").await;
     c.assert_none(QUIET, |f| {
-        any_event(f)
-            || f["type"] == "typing"
-            || f["type"] == "receipts"
-            || f["type"] == "notification"
+        any_event(f) || f["type"] == "typing" || f["type"] == "receipts"
     })
     .await;
 

@@ -1,5 +1,5 @@
-//! Notifications: a new message notifies the other members' devices, never the sender's, not
-//! for edits or reactions, and not in a room the member muted.
+//! Notifications: a new message is marked `"notify": true` for the other members' devices,
+//! never the sender's, not for edits or reactions, and not in a room the member muted.
 
 use serde_json::json;
 
@@ -19,18 +19,19 @@ async fn other_members_are_notified_and_the_sender_is_not() {
     let (mut b, _) = online(&server, &bob).await;
     let (mut c, _) = online(&server, &carol).await;
 
-    let long = "ä".repeat(150);
-    let ack = send(&mut a, &room, "n1", &long).await;
+    let ack = send(&mut a, &room, "n1", "hello all").await;
     for ws in [&mut b, &mut c] {
-        let note = ws.next("notification").await;
-        assert_eq!(note["room_id"], room.as_str());
-        assert_eq!(note["event_id"], ack["event_id"]);
-        assert_eq!(note["sender"], alice.user_id.as_str());
-        assert_eq!(note["ts"], ack["ts"]);
-        assert_eq!(
-            note["preview"],
-            "ä".repeat(100),
-            "previews are cut to 100 characters"
+        let frame = ws.wait_for(|f| is_event(f, &ack["event_id"])).await;
+        assert_eq!(frame["notify"], true, "{frame}");
+        assert_eq!(frame["event"]["room_id"], room.as_str());
+        assert_eq!(frame["event"]["sender"], alice.user_id.as_str());
+        assert_eq!(frame["event"]["content"]["text"], "hello all");
+    }
+    for ws in [&mut a, &mut a2] {
+        let frame = ws.wait_for(|f| is_event(f, &ack["event_id"])).await;
+        assert!(
+            frame.get("notify").is_none(),
+            "the sender's devices: {frame}"
         );
     }
 
@@ -43,10 +44,12 @@ async fn other_members_are_notified_and_the_sender_is_not() {
         .request(json!({ "type": "react", "room_id": room, "txn_id": "n3", "event_id": ack["event_id"], "emoji": "👍" }))
         .await;
     assert_eq!(react["type"], "ack", "{react}");
-    c.wait_for(|f| is_event(f, &react["event_id"])).await;
-    a.wait_for(|f| is_event(f, &react["event_id"])).await;
     for ws in [&mut a, &mut a2, &mut b, &mut c] {
-        ws.assert_none(QUIET, |f| f["type"] == "notification").await;
+        for id in [&edit["event_id"], &react["event_id"]] {
+            let frame = ws.wait_for(|f| is_event(f, id)).await;
+            assert!(frame.get("notify").is_none(), "{frame}");
+        }
+        ws.assert_none(QUIET, notifies).await;
     }
 }
 
@@ -71,9 +74,11 @@ async fn a_muted_room_sends_events_but_no_notifications() {
     assert_eq!(snapshot["rooms"][0]["muted"], true, "{snapshot}");
 
     let ack = send(&mut a, &room, "m1", "anyone?").await;
-    c.wait_for(|f| is_event(f, &ack["event_id"])).await;
-    assert_eq!(b.next("notification").await["event_id"], ack["event_id"]);
-    c.assert_none(QUIET, |f| f["type"] == "notification").await;
+    let muted = c.wait_for(|f| is_event(f, &ack["event_id"])).await;
+    assert!(muted.get("notify").is_none(), "{muted}");
+    let unmuted = b.wait_for(|f| is_event(f, &ack["event_id"])).await;
+    assert_eq!(unmuted["notify"], true, "{unmuted}");
+    c.assert_none(QUIET, notifies).await;
 
     // Unmuted, Carol is notified again.
     server
@@ -85,6 +90,13 @@ async fn a_muted_room_sends_events_but_no_notifications() {
         .await
         .assert_status(204);
     let ack = send(&mut a, &room, "m2", "now?").await;
-    assert_eq!(c.next("notification").await["event_id"], ack["event_id"]);
-    assert_eq!(b.next("notification").await["event_id"], ack["event_id"]);
+    for ws in [&mut b, &mut c] {
+        let frame = ws.wait_for(|f| is_event(f, &ack["event_id"])).await;
+        assert_eq!(frame["notify"], true, "{frame}");
+    }
+}
+
+/// A frame that asks for a notification.
+fn notifies(frame: &serde_json::Value) -> bool {
+    frame["notify"] == true
 }

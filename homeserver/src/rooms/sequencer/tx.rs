@@ -138,12 +138,13 @@ impl WriterTx {
     /// Inserts events (nothing else to write for them) with a few multi-row statements.
     pub async fn insert_events(&mut self, events: &[&Event]) -> Result<(), sqlx::Error> {
         static SQL: SqlCache = SqlCache::new();
-        for chunk in chunks(events, self.params()) {
-            let sql = SQL.get(self.params(), chunk.len(), 9, |rows| {
+        let params = self.params();
+        for chunk in chunks(events, params) {
+            let sql = SQL.get(params, chunk.len(), 9, |rows| {
                 format!(
-                    "INSERT INTO events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
-                     VALUES {}",
-                    rows
+                    "{} events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
+                     VALUES {rows}",
+                    params.insert_into()
                 )
             });
             on_tx!(self, conn => {
