@@ -63,6 +63,8 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Savepoint and statement journals in memory, not in temporary files.
+                .pragma("temp_store", "memory")
                 .pragma(
                     "cache_size",
                     format!("-{}", u64::from(config.sqlite_cache_mib) * 1024),

@@ -14,6 +14,18 @@ use crate::with_db;
 pub const EVENT_COLUMNS: &str =
     "event_id, room_id, seq, stream_pos, sender, kind, content, origin_ts, txn_id";
 
+/// The condition that finds the event whose id is `$1`: its first 12 characters through the
+/// index of id prefixes (migration 0003), whose expression it repeats exactly, and the rest
+/// compared in the rows found. Not `event_id = $1`: SQLite would substitute `$1` for
+/// `event_id` in the prefix term (constant propagation) and then scan the table. A macro, so
+/// that `concat!` can build whole statements with it.
+#[macro_export]
+macro_rules! event_id_is_1 {
+    () => {
+        "substr(event_id, 1, 12) = substr($1, 1, 12) AND substr(event_id, 13) = substr($1, 13)"
+    };
+}
+
 /// Builds an [`Event`] from a row with [`EVENT_COLUMNS`].
 pub fn event_from_row<R: Row>(row: &R) -> Result<Event, sqlx::Error>
 where
@@ -433,7 +445,7 @@ pub async fn find_event(
     event_id: &str,
 ) -> Result<Option<(String, i64, String, String)>, sqlx::Error> {
     with_db!(db, pool => {
-        sqlx::query("SELECT room_id, seq, kind, sender FROM events WHERE event_id = $1")
+        sqlx::query(concat!("SELECT room_id, seq, kind, sender FROM events WHERE ", crate::event_id_is_1!()))
             .bind(event_id)
             .fetch_optional(pool)
             .await?

@@ -109,6 +109,28 @@ impl TestServer {
         }
     }
 
+    /// Stops the server and starts it again on the same folder and database, with the test
+    /// defaults, on a new port.
+    pub async fn restart(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        let config = test_config(self._data_dir.path().to_path_buf(), self._db.url.clone());
+        let app = Application::build(config)
+            .await
+            .expect("test server starts again");
+        self.addr = app.local_addr();
+        self.pool = app.state().db.clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        self.task = Some(tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        })));
+        self.shutdown = Some(shutdown);
+    }
+
     /// Closes the server's database pool: every later query fails as in an outage.
     pub async fn stop_database(&self) {
         self.pool.close().await;

@@ -59,6 +59,30 @@ async fn a_retry_returns_the_first_answer_and_stores_nothing_new() {
     assert_eq!(seq_of(next.assert_status(200)), seq_of(&first) + 1);
 }
 
+/// Events stored before `txn_key` existed (migration 0003) get it when the server starts, so
+/// a retry of one is still recognised.
+#[tokio::test]
+async fn a_retry_after_an_upgrade_finds_a_message_stored_before_it() {
+    let mut server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "Upgrade", &[&bob]).await;
+    let body = json!({ "txn_id": "before-upgrade", "text": "stored by an older server" });
+    let first = post_message(&server, &alice, &room, body.clone()).await;
+    let first = first.assert_status(200).clone();
+    // As an older server left it: no keys.
+    let forget = "UPDATE events SET txn_key = NULL";
+    server.execute_sql(forget, forget).await;
+
+    server.restart().await;
+    let again = post_message(&server, &alice, &room, body).await;
+    let again = again.assert_status(200).clone();
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(identity(&again), identity(&first));
+    let events = history(&server, &bob, &room).await;
+    assert_eq!(texts(&events), ["stored by an older server"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_identical_requests_at_once_make_one_event() {
     let server = Arc::new(TestServer::spawn().await);

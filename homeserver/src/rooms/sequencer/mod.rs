@@ -97,6 +97,13 @@ impl Sequencer {
         config: RoomsConfig,
         fanout: Arc<dyn Fanout>,
     ) -> Result<Self, sqlx::Error> {
+        let keyed = tx::key_old_transactions(&db).await?;
+        if keyed > 0 {
+            tracing::info!(
+                events = keyed,
+                "computed the transaction keys of older events"
+            );
+        }
         let next_pos = store::max_stream_pos(&db).await? + 1;
         let (jobs, rx) = mpsc::channel(QUEUE);
         let (deliveries, committed) = mpsc::channel(DELIVERIES);

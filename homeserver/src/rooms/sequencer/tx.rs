@@ -1,6 +1,7 @@
 //! The sequencer's transaction: the reads it needs while deciding, and the writes that
 //! accepted actions turn into, on either backend.
 
+use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
 use crate::db::Db;
@@ -98,6 +99,63 @@ impl TxnKey {
             txn_id: event.txn_id.clone()?,
         })
     }
+
+    /// The key's `txn_key` column, which the transaction lookup goes by.
+    fn hash(&self) -> i64 {
+        txn_hash(&self.room_id, &self.sender, &self.txn_id)
+    }
+}
+
+/// `events.txn_key`: the first 64 bits of the SHA-256 of the transaction key. Stored, so it
+/// must never change. A lookup compares the whole key too, so a collision costs nothing but a
+/// second row read.
+pub fn txn_hash(room_id: &str, sender: &str, txn_id: &str) -> i64 {
+    let mut hasher = Sha256::new();
+    for part in [room_id, sender, txn_id] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut first = [0; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Computes `txn_key` for the events stored before it existed (migration 0003), a few
+/// hundred rows per transaction; returns how many. Quick when there are none: a partial index
+/// holds exactly the rows still to do.
+pub async fn key_old_transactions(db: &Db) -> Result<u64, sqlx::Error> {
+    const ROWS: i64 = 500;
+    let mut done = 0;
+    loop {
+        let mut tx = WriterTx::begin(db).await?;
+        let rows: Vec<(i64, String, String, String)> = on_tx!(&mut tx, conn => {
+            sqlx::query(
+                "SELECT stream_pos, room_id, sender, txn_id FROM events
+                 WHERE txn_id IS NOT NULL AND txn_key IS NULL ORDER BY stream_pos LIMIT $1",
+            )
+            .bind(ROWS)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect::<Result<_, _>>()?
+        });
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        for (pos, room_id, sender, txn_id) in &rows {
+            on_tx!(&mut tx, conn => {
+                sqlx::query("UPDATE events SET txn_key = $1 WHERE stream_pos = $2")
+                    .bind(txn_hash(room_id, sender, txn_id))
+                    .bind(pos)
+                    .execute(conn)
+                    .await?;
+            });
+        }
+        tx.commit().await?;
+        done += rows.len() as u64;
+    }
 }
 
 /// The committed events that earlier tries with these transactions produced, by transaction.
@@ -111,17 +169,17 @@ pub async fn find_txns(
     let params = db.params();
     let mut found = std::collections::HashMap::new();
     for chunk in chunks(keys, params) {
-        let sql = SQL.get(params, chunk.len(), 3, |rows| {
+        let sql = SQL.get(params, chunk.len(), 4, |rows| {
             format!(
-                "WITH wanted (w_room, w_sender, w_txn) AS (VALUES {rows})
+                "WITH wanted (w_key, w_room, w_sender, w_txn) AS (VALUES {rows})
                  SELECT {EVENT_COLUMNS} FROM wanted JOIN events
-                     ON room_id = w_room AND sender = w_sender AND txn_id = w_txn"
+                     ON txn_key = w_key AND room_id = w_room AND sender = w_sender AND txn_id = w_txn"
             )
         });
         with_db!(db, pool => {
             let mut query = sqlx::query(sql);
             for key in chunk {
-                query = query.bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
+                query = query.bind(key.hash()).bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
             }
             for row in query.fetch_all(pool).await? {
                 let event = crate::rooms::store::event_from_row(&row)?;
@@ -140,9 +198,9 @@ impl WriterTx {
         static SQL: SqlCache = SqlCache::new();
         let params = self.params();
         for chunk in chunks(events, params) {
-            let sql = SQL.get(params, chunk.len(), 9, |rows| {
+            let sql = SQL.get(params, chunk.len(), 10, |rows| {
                 format!(
-                    "{} events (stream_pos, room_id, seq, event_id, sender, txn_id, kind, content, origin_ts)
+                    "{} events (stream_pos, room_id, seq, event_id, sender, txn_id, txn_key, kind, content, origin_ts)
                      VALUES {rows}",
                     params.insert_into()
                 )
@@ -150,9 +208,10 @@ impl WriterTx {
             on_tx!(self, conn => {
                 let mut query = sqlx::query(sql);
                 for event in chunk {
+                    let txn_key = event.txn_id.as_deref().map(|txn| txn_hash(&event.room_id, &event.sender, txn));
                     query = query
                         .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
-                        .bind(&event.sender).bind(&event.txn_id).bind(&event.kind)
+                        .bind(&event.sender).bind(&event.txn_id).bind(txn_key).bind(&event.kind)
                         .bind(event.content.to_string()).bind(event.ts);
                 }
                 query.execute(conn).await?;
@@ -164,7 +223,7 @@ impl WriterTx {
     /// The event `event_id`, if it exists.
     pub async fn find_target(&mut self, event_id: &str) -> Result<Option<Target>, sqlx::Error> {
         on_tx!(self, conn => {
-            let row = sqlx::query("SELECT room_id, seq, sender, kind, deleted_at, content FROM events WHERE event_id = $1")
+            let row = sqlx::query(concat!("SELECT room_id, seq, sender, kind, deleted_at, content FROM events WHERE ", crate::event_id_is_1!()))
                 .bind(event_id)
                 .fetch_optional(conn)
                 .await?;
@@ -240,11 +299,11 @@ impl WriterTx {
                         .bind(room_id).bind(at).execute(conn).await?;
                 }
                 Write::EditMessage { event_id, content, at } => {
-                    sqlx::query("UPDATE events SET content = $2, edited_at = $3 WHERE event_id = $1")
+                    sqlx::query(concat!("UPDATE events SET content = $2, edited_at = $3 WHERE ", crate::event_id_is_1!()))
                         .bind(event_id).bind(content).bind(at).execute(conn).await?;
                 }
                 Write::TombstoneMessage { event_id, at } => {
-                    sqlx::query("UPDATE events SET content = '{}', deleted_at = $2 WHERE event_id = $1")
+                    sqlx::query(concat!("UPDATE events SET content = '{}', deleted_at = $2 WHERE ", crate::event_id_is_1!()))
                         .bind(event_id).bind(at).execute(&mut *conn).await?;
                     sqlx::query("DELETE FROM reactions WHERE target_event_id = $1")
                         .bind(event_id).execute(conn).await?;
