@@ -1,4 +1,5 @@
-//! `string_identifier!`: the string conversions shared by every identifier newtype.
+//! `string_identifier!`: the string conversions shared by every identifier newtype, and
+//! `shared_identifier!`: comparisons for the ones that share their parts.
 
 /// Implements `Debug`, `Display`, `FromStr`, `AsRef<str>`, `TryFrom<&str>`, `TryFrom<String>` and
 /// `From<Self> for String` for a type with `parse(&str) -> Result<Self, $err>` and `as_str()`.
@@ -53,6 +54,38 @@ macro_rules! string_identifier {
         impl From<$ty> for String {
             fn from(id: $ty) -> Self {
                 id.as_str().to_owned()
+            }
+        }
+    };
+}
+
+/// Equality, order and hashing by the whole id, for identifiers that share their parts
+/// (`Arc<Parts>`): the server name is part of the whole id, so it need not be compared again.
+macro_rules! shared_identifier {
+    ($ty:ident) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                ::std::sync::Arc::ptr_eq(&self.0, &other.0) || self.0.full == other.0.full
+            }
+        }
+
+        impl Eq for $ty {}
+
+        impl PartialOrd for $ty {
+            fn partial_cmp(&self, other: &Self) -> Option<::std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $ty {
+            fn cmp(&self, other: &Self) -> ::std::cmp::Ordering {
+                self.0.full.cmp(&other.0.full)
+            }
+        }
+
+        impl ::std::hash::Hash for $ty {
+            fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+                self.0.full.hash(state);
             }
         }
     };

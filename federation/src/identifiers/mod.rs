@@ -18,3 +18,11 @@ pub use user_id::{UserId, validate_localpart};
 
 /// Maximum length in bytes of a whole user or room identifier.
 pub const MAX_ID_LEN: usize = 255;
+
+/// What a user or room id holds: the whole id, with the server name in lowercase, and the
+/// parsed server name, kept so that `server_name()` is free.
+#[derive(Debug)]
+struct Parts {
+    full: String,
+    server: ServerName,
+}

@@ -1,9 +1,11 @@
 //! `RoomId`: a room, `!opaque:server_name`, named after the server that created it.
 
 use rand::distr::{Alphanumeric, SampleString};
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::{IdError, ServerName};
+use super::{IdError, Parts, ServerName};
 
 /// Maximum length of the opaque part.
 const MAX_OPAQUE_LEN: usize = 64;
@@ -15,16 +17,15 @@ const RANDOM_OPAQUE_LEN: usize = 18;
 /// The opaque part is 1 to 64 ASCII letters and digits (case-sensitive); the server name, which is
 /// normalised to lowercase, is the server that created the room. The length is bounded by its two
 /// parts, not by an overall limit, so that every valid server name can create rooms.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Cheap to clone (one shared allocation): ids are copied into every event, fan-out list and
+/// map key. Compared, ordered and hashed by the whole id.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct RoomId {
-    /// The whole id, with the server name in lowercase.
-    full: String,
-    /// The parsed server name, kept so that `server_name()` is free.
-    server: ServerName,
-}
+pub struct RoomId(Arc<Parts>);
 
 string_identifier!(RoomId, IdError);
+shared_identifier!(RoomId);
 
 impl RoomId {
     /// Parses a room id such as `!abc123:example.org`.
@@ -41,34 +42,34 @@ impl RoomId {
             .ok_or(IdError::MissingServerName)?;
         validate_opaque(opaque)?;
         let server = ServerName::parse(server)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Parts {
             full: format!("!{opaque}:{server}"),
             server,
-        })
+        })))
     }
 
     /// A new room id on `server` with 18 random alphanumeric characters (about 107 bits).
     pub fn new_random(server: &ServerName) -> Self {
         let opaque = Alphanumeric.sample_string(&mut rand::rng(), RANDOM_OPAQUE_LEN);
-        Self {
+        Self(Arc::new(Parts {
             full: format!("!{opaque}:{server}"),
             server: server.clone(),
-        }
+        }))
     }
 
     /// The whole id, as in `!abc123:example.org`.
     pub fn as_str(&self) -> &str {
-        &self.full
+        &self.0.full
     }
 
     /// The opaque part: `abc123` in `!abc123:example.org`.
     pub fn opaque_id(&self) -> &str {
-        &self.full[1..self.full.len() - self.server.as_str().len() - 1]
+        &self.0.full[1..self.0.full.len() - self.0.server.as_str().len() - 1]
     }
 
     /// The server that created the room.
     pub fn server_name(&self) -> &ServerName {
-        &self.server
+        &self.0.server
     }
 }
 

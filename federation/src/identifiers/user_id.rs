@@ -1,8 +1,10 @@
 //! `UserId`: a user, `@localpart:server_name`.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::{IdError, MAX_ID_LEN, ServerName};
+use super::{IdError, MAX_ID_LEN, Parts, ServerName};
 
 /// Maximum length of a localpart, in characters (all ASCII, so also bytes).
 const MAX_LOCALPART_LEN: usize = 64;
@@ -11,16 +13,15 @@ const MAX_LOCALPART_LEN: usize = 64;
 ///
 /// The localpart is 1 to 64 characters of `a-z 0-9 . _ -`; the whole id is at most 255 bytes.
 /// The server name is normalised to lowercase.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Cheap to clone (one shared allocation): ids are copied into every event, fan-out list and
+/// map key. Compared, ordered and hashed by the whole id.
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct UserId {
-    /// The whole id, with the server name in lowercase.
-    full: String,
-    /// The parsed server name, kept so that `server_name()` is free.
-    server: ServerName,
-}
+pub struct UserId(Arc<Parts>);
 
 string_identifier!(UserId, IdError);
+shared_identifier!(UserId);
 
 impl UserId {
     /// Parses a user id such as `@alice:example.org`.
@@ -46,7 +47,7 @@ impl UserId {
     pub fn new(localpart: &str, server: &ServerName) -> Result<Self, IdError> {
         validate_localpart(localpart)?;
         let id = Self::from_parts(localpart, server.clone());
-        if id.full.len() > MAX_ID_LEN {
+        if id.0.full.len() > MAX_ID_LEN {
             return Err(IdError::TooLong { max: MAX_ID_LEN });
         }
         Ok(id)
@@ -54,24 +55,24 @@ impl UserId {
 
     /// The whole id, as in `@alice:example.org`.
     pub fn as_str(&self) -> &str {
-        &self.full
+        &self.0.full
     }
 
     /// The localpart: `alice` in `@alice:example.org`.
     pub fn localpart(&self) -> &str {
-        &self.full[1..self.full.len() - self.server.as_str().len() - 1]
+        &self.0.full[1..self.0.full.len() - self.0.server.as_str().len() - 1]
     }
 
     /// The user's homeserver: `example.org` in `@alice:example.org`.
     pub fn server_name(&self) -> &ServerName {
-        &self.server
+        &self.0.server
     }
 
     fn from_parts(localpart: &str, server: ServerName) -> Self {
-        Self {
+        Self(Arc::new(Parts {
             full: format!("@{localpart}:{server}"),
             server,
-        }
+        }))
     }
 }
 
@@ -118,6 +119,19 @@ mod tests {
         let id = UserId::parse("@bob:127.0.0.1:8008").unwrap();
         assert_eq!(id.localpart(), "bob");
         assert_eq!(id.server_name().as_str(), "127.0.0.1:8008");
+    }
+
+    #[test]
+    fn ids_compare_and_hash_by_their_text() {
+        let alice = UserId::parse("@alice:example.org").unwrap();
+        let same = UserId::parse("@alice:EXAMPLE.org").unwrap();
+        let bob = UserId::parse("@bob:example.org").unwrap();
+        let set: std::collections::HashSet<UserId> =
+            [alice.clone(), same, bob.clone()].into_iter().collect();
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&alice));
+        assert!(alice < bob);
+        assert_eq!(alice.clone(), alice);
     }
 
     #[test]

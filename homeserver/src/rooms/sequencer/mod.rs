@@ -895,15 +895,40 @@ fn event_id(
     content: &serde_json::Value,
     ts: i64,
 ) -> String {
+    /// The hashed fields, declared in the order of their names: serialised as a JSON object
+    /// with sorted keys, written straight into the hash.
+    #[derive(serde::Serialize)]
+    struct Fields<'a> {
+        content: &'a serde_json::Value,
+        nonce: &'a str,
+        room_id: &'a str,
+        sender: &'a str,
+        ts: i64,
+        #[serde(rename = "type")]
+        kind: &'a str,
+    }
+    /// Feeds what is written to the hash.
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.update(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     let nonce = URL_SAFE_NO_PAD.encode(rand::rng().random::<[u8; 9]>());
-    let body = serde_json::json!({
-        "content": content,
-        "nonce": nonce,
-        "room_id": room_id.as_str(),
-        "sender": sender.as_str(),
-        "ts": ts,
-        "type": kind,
-    });
-    let digest = Sha256::digest(body.to_string().as_bytes());
-    format!("${}", URL_SAFE_NO_PAD.encode(digest))
+    let fields = Fields {
+        content,
+        nonce: &nonce,
+        room_id: room_id.as_str(),
+        sender: sender.as_str(),
+        ts,
+        kind,
+    };
+    let mut hashing = Hashing(Sha256::new());
+    serde_json::to_writer(&mut hashing, &fields).expect("writing to a hash cannot fail");
+    format!("${}", URL_SAFE_NO_PAD.encode(hashing.0.finalize()))
 }
