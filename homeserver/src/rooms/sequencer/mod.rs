@@ -30,6 +30,10 @@ use pipeline::InFlight;
 pub use state::{MemberState, RoomState};
 use tx::{TxnKey, Write, WriterTx};
 
+/// Transactions whose answers are known, by key: the first answer, or the repeat of one
+/// found in the database.
+type Known = HashMap<TxnKey, Arc<Committed>>;
+
 /// Receives every batch of committed events, in commit order.
 pub trait Fanout: Send + Sync + 'static {
     fn publish(&self, batch: &[Arc<Committed>]);
@@ -227,7 +231,7 @@ struct Writer {
     next_pos: i64,
     /// The transactions of the batch in flight (not committed yet), so that a retry decided
     /// meanwhile is recognised.
-    recent: HashMap<TxnKey, Event>,
+    recent: Known,
 }
 
 impl Writer {
@@ -372,15 +376,16 @@ impl Writer {
     fn plain(
         &mut self,
         staged: &mut HashMap<RoomId, RoomState>,
-        known: &mut HashMap<TxnKey, Event>,
+        known: &mut Known,
         proposal: &Proposal,
         now: i64,
     ) -> Result<Arc<Committed>> {
         let Some(state) = self.state(staged, &proposal.room_id) else {
             return Err(Error::new(ErrorCode::RoomNotFound, "no such room"));
         };
-        if let Some(event) = txn_key(proposal).and_then(|key| known.get(&key)) {
-            return Ok(duplicate(event.clone()));
+        let key = txn_key(proposal);
+        if let Some(first) = key.as_ref().and_then(|key| known.get(key)) {
+            return Ok(repeat(first));
         }
         let Action::Message { text, .. } = &proposal.action else {
             unreachable!("only plain messages are decided here");
@@ -396,7 +401,7 @@ impl Writer {
             now,
         );
         debug_assert!(effects.is_empty(), "a plain message has no effects");
-        remember(known, &committed);
+        remember(known, key, &committed);
         Ok(committed)
     }
 
@@ -406,7 +411,7 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
-        known: &mut HashMap<TxnKey, Event>,
+        known: &mut Known,
         pending: &mut Pending,
         replies: &mut Vec<Reply>,
         now: i64,
@@ -453,7 +458,7 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
-        known: &mut HashMap<TxnKey, Event>,
+        known: &mut Known,
         job: Job,
         now: i64,
     ) -> Result<Reply, sqlx::Error> {
@@ -484,7 +489,7 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
-        known: &mut HashMap<TxnKey, Event>,
+        known: &mut Known,
         job: &Job,
         now: i64,
     ) -> Result<Outcome, sqlx::Error> {
@@ -528,15 +533,16 @@ impl Writer {
         &mut self,
         tx: &mut WriterTx,
         staged: &mut HashMap<RoomId, RoomState>,
-        known: &mut HashMap<TxnKey, Event>,
+        known: &mut Known,
         proposal: &Proposal,
         now: i64,
     ) -> Result<Result<Arc<Committed>>, sqlx::Error> {
         let Some(state) = self.state(staged, &proposal.room_id) else {
             return Ok(Err(Error::new(ErrorCode::RoomNotFound, "no such room")));
         };
-        if let Some(event) = txn_key(proposal).and_then(|key| known.get(&key)) {
-            return Ok(Ok(duplicate(event.clone())));
+        let key = txn_key(proposal);
+        if let Some(first) = key.as_ref().and_then(|key| known.get(key)) {
+            return Ok(Ok(repeat(first)));
         }
         let plan = decide::decide(
             tx,
@@ -562,7 +568,7 @@ impl Writer {
             now,
         )
         .await?;
-        remember(known, &committed);
+        remember(known, key, &committed);
         Ok(Ok(committed))
     }
 
@@ -813,17 +819,26 @@ fn duplicate(event: Event) -> Arc<Committed> {
     })
 }
 
+/// The answer to a retry of `first`, a transaction's first answer (or already a repeat).
+fn repeat(first: &Arc<Committed>) -> Arc<Committed> {
+    if first.duplicate {
+        first.clone()
+    } else {
+        duplicate(first.event.clone())
+    }
+}
+
 /// Notes a new event's transaction, so that a retry later in the batch gets its answer.
-fn remember(known: &mut HashMap<TxnKey, Event>, committed: &Committed) {
-    if let Some(key) = TxnKey::of(&committed.event) {
-        known.insert(key, committed.event.clone());
+fn remember(known: &mut Known, key: Option<TxnKey>, committed: &Arc<Committed>) {
+    if let Some(key) = key {
+        known.insert(key, committed.clone());
     }
 }
 
 fn txn_key(proposal: &Proposal) -> Option<TxnKey> {
     Some(TxnKey {
-        room_id: proposal.room_id.to_string(),
-        sender: proposal.sender.to_string(),
+        room_id: proposal.room_id.clone(),
+        sender: proposal.sender.clone(),
         txn_id: proposal.txn_id.clone()?,
     })
 }

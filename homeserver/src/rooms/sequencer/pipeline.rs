@@ -13,10 +13,9 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio::task::{JoinError, JoinHandle};
 
-use super::{Job, Outcome, Reply, Writer, new_events, reply, tx};
+use super::{Job, Known, Outcome, Reply, Writer, new_events, reply, tx};
 use crate::db::{Db, now_ms};
-use crate::rooms::model::Event;
-use tx::{TxnKey, WriterTx};
+use tx::WriterTx;
 
 /// A batch decided and not yet written.
 pub(super) struct Prepared {
@@ -24,7 +23,7 @@ pub(super) struct Prepared {
     /// The stream position of its first event.
     first_pos: i64,
     /// Its transactions (earlier tries found, and its new events).
-    known: HashMap<TxnKey, Event>,
+    known: Known,
 }
 
 impl Prepared {

@@ -6,6 +6,9 @@ use sqlx::Row as _;
 
 use crate::db::Db;
 use crate::db::multi_row::{SqlCache, chunks};
+use convo_federation::{RoomId, UserId};
+
+use super::Known;
 use crate::rooms::model::Event;
 use crate::rooms::store::EVENT_COLUMNS;
 
@@ -86,23 +89,23 @@ pub enum Write {
 /// A client's transaction: a retry with the same key gets the first answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TxnKey {
-    pub room_id: String,
-    pub sender: String,
+    pub room_id: RoomId,
+    pub sender: UserId,
     pub txn_id: String,
 }
 
 impl TxnKey {
     pub fn of(event: &Event) -> Option<Self> {
         Some(Self {
-            room_id: event.room_id.clone(),
-            sender: event.sender.clone(),
+            room_id: RoomId::parse(&event.room_id).ok()?,
+            sender: UserId::parse(&event.sender).ok()?,
             txn_id: event.txn_id.clone()?,
         })
     }
 
     /// The key's `txn_key` column, which the transaction lookup goes by.
     fn hash(&self) -> i64 {
-        txn_hash(&self.room_id, &self.sender, &self.txn_id)
+        txn_hash(self.room_id.as_str(), self.sender.as_str(), &self.txn_id)
     }
 }
 
@@ -158,13 +161,11 @@ pub async fn key_old_transactions(db: &Db) -> Result<u64, sqlx::Error> {
     }
 }
 
-/// The committed events that earlier tries with these transactions produced, by transaction.
-/// Read outside the sequencer's transaction, so that it can run while a batch commits: the
-/// sequencer keeps the transactions of a batch in flight in memory until it is committed.
-pub async fn find_txns(
-    db: &Db,
-    keys: &[TxnKey],
-) -> Result<std::collections::HashMap<TxnKey, Event>, sqlx::Error> {
+/// The committed events that earlier tries with these transactions produced, by transaction,
+/// as the answers a retry gets. Read outside the sequencer's transaction, so that it can run
+/// while a batch commits: the sequencer keeps the transactions of a batch in flight in memory
+/// until it is committed.
+pub async fn find_txns(db: &Db, keys: &[TxnKey]) -> Result<Known, sqlx::Error> {
     static SQL: SqlCache = SqlCache::new();
     let params = db.params();
     let mut found = std::collections::HashMap::new();
@@ -179,12 +180,12 @@ pub async fn find_txns(
         with_db!(db, pool => {
             let mut query = sqlx::query(sql);
             for key in chunk {
-                query = query.bind(key.hash()).bind(&key.room_id).bind(&key.sender).bind(&key.txn_id);
+                query = query.bind(key.hash()).bind(key.room_id.as_str()).bind(key.sender.as_str()).bind(&key.txn_id);
             }
             for row in query.fetch_all(pool).await? {
                 let event = crate::rooms::store::event_from_row(&row)?;
                 if let Some(key) = TxnKey::of(&event) {
-                    found.insert(key, event);
+                    found.insert(key, super::duplicate(event));
                 }
             }
         });
