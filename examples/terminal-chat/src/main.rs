@@ -68,16 +68,28 @@ async fn main() -> anyhow::Result<()> {
     let me = login["user_id"].as_str().context("no user id")?.to_owned();
     let server_name = me.split_once(':').map(|(_, s)| s).unwrap_or_default();
     let peer = format!("@{}:{server_name}", args.with);
-    let room: Value = http
-        .post(api("/rooms/direct"))
-        .bearer_auth(&token)
-        .json(&json!({ "user_id": peer }))
-        .send()
-        .await?
-        .error_for_status()
-        .context("opening the chat (does that user exist?)")?
-        .json()
-        .await?;
+    // The other person may not have registered yet (the README starts alice first): wait.
+    let mut waiting = false;
+    let room: Value = loop {
+        let reply = http
+            .post(api("/rooms/direct"))
+            .bearer_auth(&token)
+            .json(&json!({ "user_id": peer }))
+            .send()
+            .await?;
+        if reply.status() != reqwest::StatusCode::NOT_FOUND {
+            break reply
+                .error_for_status()
+                .context("opening the chat")?
+                .json()
+                .await?;
+        }
+        if !waiting {
+            println!("(waiting for {peer} to register…)");
+            waiting = true;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
     let room_id = room["room_id"].as_str().context("no room id")?.to_owned();
     println!("chatting with {peer} in {room_id}. Type to send; /typing, /quit.");
 
