@@ -1,14 +1,13 @@
 //! The sequencer's transaction: the reads it needs while deciding, and the writes that
 //! accepted actions turn into, on either backend.
 
+use convo_federation::{RoomId, UserId};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
+use super::Known;
 use crate::db::Db;
 use crate::db::multi_row::{SqlCache, chunks};
-use convo_federation::{RoomId, UserId};
-
-use super::Known;
 use crate::rooms::model::Event;
 use crate::rooms::store::EVENT_COLUMNS;
 
