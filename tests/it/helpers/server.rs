@@ -30,6 +30,33 @@ pub struct TestServer {
     pool: convo_homeserver::db::Db,
 }
 
+/// A server application started in the test's runtime.
+struct Running {
+    addr: SocketAddr,
+    server_name: String,
+    pool: convo_homeserver::db::Db,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    async fn start(config: Config) -> Self {
+        let app = Application::build(config)
+            .await
+            .expect("test server starts");
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        Self {
+            addr: app.local_addr(),
+            server_name: app.state().server_name.to_string(),
+            pool: app.state().db.clone(),
+            shutdown,
+            task: tokio::spawn(app.run_until_stopped(async {
+                let _ = stopped.await;
+            })),
+        }
+    }
+}
+
 /// A registered, logged-in user.
 #[derive(Debug, Clone)]
 pub struct TestUser {
@@ -87,25 +114,16 @@ impl TestServer {
         let db = TestDb::create(data_dir.path()).await;
         let mut config = test_config(data_dir.path().to_path_buf(), db.url.clone());
         tweak(&mut config);
-        let app = Application::build(config)
-            .await
-            .expect("test server starts");
-        let addr = app.local_addr();
-        let server_name = app.state().server_name.to_string();
-        let pool = app.state().db.clone();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.run_until_stopped(async {
-            let _ = stopped.await;
-        }));
+        let running = Running::start(config).await;
         Self {
-            addr,
-            server_name,
+            addr: running.addr,
+            server_name: running.server_name,
             client: reqwest::Client::new(),
             _data_dir: data_dir,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            shutdown: Some(running.shutdown),
+            task: Some(running.task),
             _db: db,
-            pool,
+            pool: running.pool,
         }
     }
 
@@ -119,16 +137,11 @@ impl TestServer {
             let _ = task.await;
         }
         let config = test_config(self._data_dir.path().to_path_buf(), self._db.url.clone());
-        let app = Application::build(config)
-            .await
-            .expect("test server starts again");
-        self.addr = app.local_addr();
-        self.pool = app.state().db.clone();
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        self.task = Some(tokio::spawn(app.run_until_stopped(async {
-            let _ = stopped.await;
-        })));
-        self.shutdown = Some(shutdown);
+        let running = Running::start(config).await;
+        self.addr = running.addr;
+        self.pool = running.pool;
+        self.shutdown = Some(running.shutdown);
+        self.task = Some(running.task);
     }
 
     /// Closes the server's database pool: every later query fails as in an outage.

@@ -384,8 +384,8 @@ impl Writer {
             return Err(Error::new(ErrorCode::RoomNotFound, "no such room"));
         };
         let key = txn_key(proposal);
-        if let Some(first) = key.as_ref().and_then(|key| known.get(key)) {
-            return Ok(repeat(first));
+        if let Some(answer) = repeat(known, key.as_ref()) {
+            return Ok(answer);
         }
         let Action::Message { text, .. } = &proposal.action else {
             unreachable!("only plain messages are decided here");
@@ -541,8 +541,8 @@ impl Writer {
             return Ok(Err(Error::new(ErrorCode::RoomNotFound, "no such room")));
         };
         let key = txn_key(proposal);
-        if let Some(first) = key.as_ref().and_then(|key| known.get(key)) {
-            return Ok(Ok(repeat(first)));
+        if let Some(answer) = repeat(known, key.as_ref()) {
+            return Ok(Ok(answer));
         }
         let plan = decide::decide(
             tx,
@@ -819,13 +819,15 @@ fn duplicate(event: Event) -> Arc<Committed> {
     })
 }
 
-/// The answer to a retry of `first`, a transaction's first answer (or already a repeat).
-fn repeat(first: &Arc<Committed>) -> Arc<Committed> {
-    if first.duplicate {
+/// The answer to a retry, if `key`'s transaction has been answered before: the first answer,
+/// marked as a repeat.
+fn repeat(known: &Known, key: Option<&TxnKey>) -> Option<Arc<Committed>> {
+    let first = known.get(key?)?;
+    Some(if first.duplicate {
         first.clone()
     } else {
         duplicate(first.event.clone())
-    }
+    })
 }
 
 /// Notes a new event's transaction, so that a retry later in the batch gets its answer.
