@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::{Db, now_ms};
 use crate::error::Result;
-use crate::with_db;
+use crate::with_writer;
 
 /// A token just created, with the secret value that is never stored.
 #[derive(Clone, Debug)]
@@ -39,7 +39,7 @@ pub async fn create(
         expires_in_secs.map(|secs| now.saturating_add((secs as i64).saturating_mul(1000)));
     let token_hash = hash(&token);
     let uses = uses_allowed.map(i64::from);
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query(
             "INSERT INTO registration_tokens (token_hash, uses_allowed, uses, expires_at, created_by, created_at)
              VALUES ($1, $2, 0, $3, $4, $5)",

@@ -3,7 +3,7 @@
 use crate::config::RegistrationPolicy;
 use crate::db::{Db, now_ms, unique_violation};
 use crate::error::{Error, ErrorCode, Result};
-use crate::with_db;
+use crate::{with_db, with_writer};
 
 use super::Account;
 
@@ -19,7 +19,7 @@ pub async fn insert(
     token_hash: Option<&str>,
 ) -> Result<Account> {
     let now = now_ms();
-    let outcome: Result<Account> = with_db!(db, pool => {
+    let outcome: Result<Account> = with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         // Exactly one registration can flip the flag, so exactly one first admin exists.
         let first = sqlx::query("UPDATE server_flags SET value = 1 WHERE name = 'admin_claimed' AND value = 0")
@@ -157,7 +157,7 @@ pub async fn update_profile(db: &Db, user_id: &str, changes: &ProfileChanges) ->
         "UPDATE users SET {} WHERE user_id = $1 AND deactivated_at IS NULL",
         assignments.join(", ")
     );
-    let result = with_db!(db, pool => {
+    let result = with_writer!(db, pool => {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
         for (_, change) in &set {
             query = query.bind(change.as_ref().and_then(|v| v.as_deref()));
@@ -168,7 +168,7 @@ pub async fn update_profile(db: &Db, user_id: &str, changes: &ProfileChanges) ->
 }
 
 pub async fn set_password_hash(db: &Db, user_id: &str, hash: &str) -> Result<()> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(hash)
@@ -181,7 +181,7 @@ pub async fn set_password_hash(db: &Db, user_id: &str, hash: &str) -> Result<()>
 /// Deactivates the account and forgets what identifies the person, so that the email address
 /// and phone number can be used again; the username stays taken.
 pub async fn deactivate(db: &Db, user_id: &str, now: i64) -> Result<()> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query(
             "UPDATE users SET deactivated_at = $2, email = NULL, phone = NULL, display_name = NULL,
                               about = NULL, avatar_url = NULL, password_hash = ''
@@ -196,7 +196,7 @@ pub async fn deactivate(db: &Db, user_id: &str, now: i64) -> Result<()> {
 }
 
 pub async fn set_last_seen_visible(db: &Db, user_id: &str, visible: bool) -> Result<()> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query("UPDATE users SET last_seen_visible = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(visible)

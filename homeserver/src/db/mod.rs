@@ -19,17 +19,49 @@ pub use write_tx::WriteTx;
 /// A connection pool for one of the two supported databases.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePools),
     Postgres(PgPool),
 }
 
-/// Runs the same code against whichever pool `$db` holds. The body is compiled once per
-/// backend, so it may only use what both support (`$1` placeholders work on both).
+/// SQLite's pools: readers, and one connection that makes every write.
+///
+/// SQLite lets one connection write at a time. With a single writing connection, writers
+/// queue for it in the pool, in order, instead of in SQLite's busy handler (which retries
+/// after sleeps of milliseconds). And that connection's page cache stays valid: SQLite drops
+/// a connection's whole cache when another connection has written since its last transaction.
+#[derive(Clone, Debug)]
+pub struct SqlitePools {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+/// Runs the same code against whichever pool `$db` holds, for reads (on SQLite, one of the
+/// reading connections). The body is compiled once per backend, so it may only use what
+/// both support (`$1` placeholders work on both). Writes use [`with_writer!`].
 #[macro_export]
 macro_rules! with_db {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(pools) => {
+                let $pool = &pools.read;
+                $body
+            }
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// As [`with_db!`], for statements and transactions that write (on SQLite, through the one
+/// writing connection; see [`SqlitePools`]). The body must not wait for another write: it
+/// would wait for itself.
+#[macro_export]
+macro_rules! with_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(pools) => {
+                let $pool = &pools.write;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
@@ -81,13 +113,17 @@ impl Db {
                     source,
                 })?;
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(config.max_connections.clamp(1, 8))
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
                 .acquire_timeout(acquire_timeout)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await
                 .map_err(DbError::Connect)?;
-            Db::Sqlite(pool)
+            let read = SqlitePoolOptions::new()
+                .max_connections(config.max_connections.clamp(1, 8))
+                .acquire_timeout(acquire_timeout)
+                .connect_lazy_with(options);
+            Db::Sqlite(SqlitePools { read, write })
         } else {
             // Multi-row statements (see `multi_row`) have many parameters; PostgreSQL's
             // generic plan for them can't see the values and may scan a whole table, so plan
@@ -109,7 +145,11 @@ impl Db {
 
     async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
+            Db::Sqlite(pools) => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&pools.write)
+                    .await?
+            }
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
         }
         Ok(())
@@ -130,7 +170,13 @@ impl Db {
 
     /// Closes every connection (on shutdown).
     pub async fn close(&self) {
-        with_db!(self, pool => pool.close().await)
+        match self {
+            Db::Sqlite(pools) => {
+                pools.read.close().await;
+                pools.write.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
-//! A write transaction on either backend. On SQLite it begins `IMMEDIATE`: a transaction that
-//! reads before it writes must take the write lock up front, or it fails at once ("database is
-//! locked") instead of waiting for a concurrent writer.
+//! A write transaction on either backend. On SQLite it runs on the one writing connection
+//! ([`super::SqlitePools`]) and begins `IMMEDIATE`: a transaction that reads before it writes
+//! must take the write lock up front, or it fails at once ("database is locked") if another
+//! process writes the same file meanwhile.
 
 use super::Db;
 
@@ -37,7 +38,7 @@ macro_rules! on_tx {
 impl WriteTx {
     pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
         Ok(match db {
-            Db::Sqlite(pool) => WriteTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(pools) => WriteTx::Sqlite(pools.write.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => WriteTx::Postgres(pool.begin().await?),
         })
     }

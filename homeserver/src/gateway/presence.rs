@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::Hub;
 use crate::db::{Db, now_ms};
 use crate::rooms::store;
-use crate::with_db;
+use crate::{with_db, with_writer};
 
 #[derive(Debug)]
 pub struct Presence {
@@ -128,7 +128,7 @@ impl Presence {
 /// Stores the time; returns whether the user lets others see it.
 async fn store_last_seen(db: &Db, user: &UserId, now: i64) -> Result<bool, sqlx::Error> {
     use sqlx::Row as _;
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         let row = sqlx::query("UPDATE users SET last_seen_at = $2 WHERE user_id = $1 RETURNING last_seen_visible")
             .bind(user.as_str())
             .bind(now)

@@ -166,7 +166,7 @@ impl Rooms {
     }
 
     async fn unhide(&self, room_id: &RoomId, user: &UserId) -> Result<()> {
-        crate::with_db!(&self.db, pool => {
+        crate::with_writer!(&self.db, pool => {
             sqlx::query("UPDATE room_members SET hidden = FALSE WHERE room_id = $1 AND user_id = $2")
                 .bind(room_id.as_str())
                 .bind(user.as_str())

@@ -9,7 +9,7 @@ use sqlx::Row;
 use super::model::{Event, Role, RoomKind};
 use super::sequencer::{MemberState, RoomState};
 use crate::db::Db;
-use crate::with_db;
+use crate::{with_db, with_writer};
 
 pub const EVENT_COLUMNS: &str =
     "event_id, room_id, seq, stream_pos, sender, kind, content, origin_ts, txn_id";
@@ -416,7 +416,7 @@ pub async fn clear_for_user(
     user_id: &str,
     up_to: i64,
 ) -> Result<(), sqlx::Error> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query("UPDATE room_members SET hidden = TRUE, cleared_seq = $3 WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(user_id)
@@ -429,7 +429,7 @@ pub async fn clear_for_user(
 
 /// "Delete for me" of one message.
 pub async fn hide_event(db: &Db, user_id: &str, event_id: &str) -> Result<(), sqlx::Error> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         sqlx::query("INSERT INTO hidden_events (user_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(user_id)
             .bind(event_id)

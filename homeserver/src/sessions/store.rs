@@ -4,7 +4,7 @@ use sqlx::Row as _;
 
 use crate::db::Db;
 use crate::error::Result;
-use crate::with_db;
+use crate::{with_db, with_writer};
 
 /// A device session as listed to its owner.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -27,7 +27,7 @@ pub struct NewDevice<'a> {
 }
 
 pub async fn insert_device(db: &Db, new: NewDevice<'_>) -> Result<()> {
-    with_db!(db, pool => {
+    with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO devices (device_id, user_id, name, created_at, last_seen_at, last_seen_ip)
@@ -83,7 +83,7 @@ pub async fn rotate_refresh_token(
     new_expires_at: i64,
     ip: Option<&str>,
 ) -> Result<Rotation> {
-    let rotation = with_db!(db, pool => {
+    let rotation = with_writer!(db, pool => {
         let mut tx = pool.begin().await?;
         let claimed = sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL")
             .bind(old_hash)
@@ -172,7 +172,7 @@ pub async fn list_devices(db: &Db, user_id: &str) -> Result<Vec<Device>> {
 
 /// Revokes one active device of `user_id`; false if there is none such.
 pub async fn revoke_device(db: &Db, user_id: &str, device_id: &str, now: i64) -> Result<bool> {
-    Ok(with_db!(db, pool => {
+    Ok(with_writer!(db, pool => {
         sqlx::query("UPDATE devices SET revoked_at = $3 WHERE device_id = $1 AND user_id = $2 AND revoked_at IS NULL")
             .bind(device_id)
             .bind(user_id)
@@ -192,7 +192,7 @@ pub async fn revoke_all(
     now: i64,
 ) -> Result<Vec<String>> {
     let keep = keep.unwrap_or("");
-    Ok(with_db!(db, pool => {
+    Ok(with_writer!(db, pool => {
         let rows = sqlx::query(
             "UPDATE devices SET revoked_at = $3
              WHERE user_id = $1 AND device_id <> $2 AND revoked_at IS NULL

@@ -153,9 +153,9 @@ impl TestServer {
     /// that make the database refuse something.
     pub async fn execute_sql(&self, sqlite: &'static str, postgres: &'static str) {
         match &self.pool {
-            convo_homeserver::db::Db::Sqlite(pool) => {
+            convo_homeserver::db::Db::Sqlite(pools) => {
                 sqlx::raw_sql(sqlite)
-                    .execute(pool)
+                    .execute(&pools.write)
                     .await
                     .expect("sqlite sql");
             }
