@@ -14,16 +14,23 @@ use crate::{with_db, with_writer};
 pub const EVENT_COLUMNS: &str =
     "event_id, room_id, seq, stream_pos, sender, kind, content, origin_ts, txn_id";
 
-/// The condition that finds the event whose id is `$1`: its first 12 characters through the
-/// index of id prefixes (migration 0003), whose expression it repeats exactly, and the rest
-/// compared in the rows found. Not `event_id = $1`: SQLite would substitute `$1` for
-/// `event_id` in the prefix term (constant propagation) and then scan the table. A macro, so
+/// The condition that finds the event whose id is `$1`: through the index of `event_key`,
+/// its first 12 characters (migration 0004), then the whole id in the rows found. A macro, so
 /// that `concat!` can build whole statements with it.
 #[macro_export]
 macro_rules! event_id_is_1 {
     () => {
-        "substr(event_id, 1, 12) = substr($1, 1, 12) AND substr(event_id, 13) = substr($1, 13)"
+        "event_key = substr($1, 1, 12) AND event_id = $1"
     };
+}
+
+/// The `event_key` stored with an event: the first 12 characters of its id, as SQL's
+/// `substr(event_id, 1, 12)` counts them.
+pub fn event_key(event_id: &str) -> &str {
+    event_id
+        .char_indices()
+        .nth(12)
+        .map_or(event_id, |(end, _)| &event_id[..end])
 }
 
 /// Builds an [`Event`] from a row with [`EVENT_COLUMNS`].
@@ -589,4 +596,19 @@ pub async fn message_receipts(
         })
         .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_key;
+
+    #[test]
+    fn event_keys_are_the_first_twelve_characters_as_sql_counts_them() {
+        let id = "$AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde";
+        assert_eq!(event_key(id), "$AbCdEfGhIjK");
+        assert_eq!(event_key("$short"), "$short");
+        assert_eq!(event_key(""), "");
+        // substr counts characters, not bytes.
+        assert_eq!(event_key("$ééééééééééééé"), "$ééééééééééé");
+    }
 }

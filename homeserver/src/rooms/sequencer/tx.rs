@@ -9,7 +9,7 @@ use super::Known;
 use crate::db::Db;
 use crate::db::multi_row::{SqlCache, chunks};
 use crate::rooms::model::Event;
-use crate::rooms::store::EVENT_COLUMNS;
+use crate::rooms::store::{EVENT_COLUMNS, event_key};
 
 pub use crate::db::WriteTx as WriterTx;
 use crate::{on_tx, with_db};
@@ -198,9 +198,9 @@ impl WriterTx {
         static SQL: SqlCache = SqlCache::new();
         let params = self.params();
         for chunk in chunks(events, params) {
-            let sql = SQL.get(params, chunk.len(), 10, |rows| {
+            let sql = SQL.get(params, chunk.len(), 11, |rows| {
                 format!(
-                    "{} events (stream_pos, room_id, seq, event_id, sender, txn_id, txn_key, kind, content, origin_ts)
+                    "{} events (stream_pos, room_id, seq, event_id, event_key, sender, txn_id, txn_key, kind, content, origin_ts)
                      VALUES {rows}",
                     params.insert_into()
                 )
@@ -211,7 +211,7 @@ impl WriterTx {
                     let txn_key = event.txn_id.as_deref().map(|txn| txn_hash(&event.room_id, &event.sender, txn));
                     query = query
                         .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
-                        .bind(&event.sender).bind(&event.txn_id).bind(txn_key).bind(&event.kind)
+                        .bind(event_key(&event.event_id)).bind(&event.sender).bind(&event.txn_id).bind(txn_key).bind(&event.kind)
                         .bind(event.content.to_string()).bind(event.ts);
                 }
                 query.execute(conn).await?;
