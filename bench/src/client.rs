@@ -39,9 +39,11 @@ pub struct Progress {
     pub disconnects: AtomicU64,
     /// Times a connection was closed as too slow and resumed.
     pub resumes: AtomicU64,
-    /// Microseconds since `start` of the last ack and the last delivery.
+    /// Microseconds since `start` of the last ack.
     pub last_ack_us: AtomicU64,
-    pub last_delivery_us: AtomicU64,
+    /// `start` on the wall clock, in nanoseconds since the Unix epoch: deliveries are timed
+    /// on that clock (the send time travels in the message).
+    start_unix_ns: u64,
 }
 
 impl Progress {
@@ -57,13 +59,18 @@ impl Progress {
             disconnects: AtomicU64::new(0),
             resumes: AtomicU64::new(0),
             last_ack_us: AtomicU64::new(0),
-            last_delivery_us: AtomicU64::new(0),
+            start_unix_ns: crate::message::unix_nanos(),
         }
     }
 
     /// Microseconds since the counters were created.
     pub fn now_us(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Microseconds since `start` of a wall-clock time (nanoseconds since the Unix epoch).
+    pub fn us_since_start(&self, unix_ns: u64) -> u64 {
+        unix_ns.saturating_sub(self.start_unix_ns) / 1000
     }
 
     pub fn get(counter: &AtomicU64) -> u64 {

@@ -22,8 +22,11 @@ const ERRORS_SHOWN: u64 = 3;
 /// What one connection saw.
 #[derive(Debug, Default)]
 pub struct Received {
-    /// Keys (`MessageId::key`) of this run's messages that arrived.
-    pub seen: HashSet<u64>,
+    /// Keys (`MessageId::key`) of this run's messages that arrived. The keys are the bench's
+    /// own numbers, so a fast hash does (SipHash guards against chosen keys).
+    pub seen: HashSet<u64, foldhash::fast::RandomState>,
+    /// When the last of them arrived, in microseconds since the run's counters started.
+    pub last_delivery_us: u64,
     /// Delivery latency of each first arrival, in microseconds.
     pub latencies_us: Vec<u32>,
     /// Arrivals of a message already seen.
@@ -162,13 +165,14 @@ impl Receiver {
             .flatten()
             .and_then(|text| message::decode(&self.prefix, text));
         if let Some((id, sent_nanos)) = ours {
-            let latency_us = message::unix_nanos().saturating_sub(sent_nanos) / 1000;
+            let now = message::unix_nanos();
+            let latency_us = now.saturating_sub(sent_nanos) / 1000;
             if self.received.seen.insert(id.key()) {
                 self.received
                     .latencies_us
                     .push(u32::try_from(latency_us).unwrap_or(u32::MAX));
+                self.received.last_delivery_us = self.progress.us_since_start(now);
                 Progress::bump(&self.progress.delivered, 1);
-                self.progress.stamp(&self.progress.last_delivery_us);
             } else {
                 self.received.duplicated += 1;
                 Progress::bump(&self.progress.duplicated, 1);

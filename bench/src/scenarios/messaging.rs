@@ -107,7 +107,12 @@ pub async fn run(
 
     let check = verify(layout, &sent, &received);
     let last_ack = Progress::get(&progress.last_ack_us).max(start_us);
-    let last_delivery = Progress::get(&progress.last_delivery_us).max(start_us);
+    let last_delivery = received
+        .iter()
+        .map(|r| r.last_delivery_us)
+        .max()
+        .unwrap_or(0)
+        .max(start_us);
     let accepted: u64 = sent.iter().map(|s| s.acked.len() as u64).sum();
     let delivery = Summary::of(
         received
