@@ -42,7 +42,8 @@ pub struct Progress {
     /// Microseconds since `start` of the last ack.
     pub last_ack_us: AtomicU64,
     /// `start` on the wall clock, in nanoseconds since the Unix epoch: deliveries are timed
-    /// on that clock (the send time travels in the message).
+    /// on that clock (the send time travels in the message). Read together with `start`, so
+    /// times on either clock compare unless the wall clock is stepped during the run.
     start_unix_ns: u64,
 }
 

@@ -6,5 +6,7 @@
 
 ALTER TABLE events ADD COLUMN event_key TEXT NOT NULL DEFAULT '';
 UPDATE events SET event_key = substr(event_id, 1, 12);
+-- Every insert names the column; without a default, one that forgot it would fail.
+ALTER TABLE events ALTER COLUMN event_key DROP DEFAULT;
 DROP INDEX events_by_event_id;
 CREATE INDEX events_by_event_key ON events (event_key);

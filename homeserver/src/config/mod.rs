@@ -96,9 +96,11 @@ impl Config {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// Largest number of open connections (PostgreSQL; SQLite uses one writer and a few readers).
+    /// Largest number of open connections. SQLite: of reading connections (at most 8), besides
+    /// the one connection that makes every write.
     pub max_connections: u32,
-    /// Seconds to wait for a free connection before a request fails.
+    /// Seconds to wait for a free connection before a request fails. SQLite: also how long a
+    /// write waits for its turn on the writing connection.
     pub acquire_timeout_secs: u64,
     /// SQLite: page cache per connection, in MiB (filled only as pages are used). A larger
     /// cache keeps the indexes that every new message touches in memory.

@@ -1,6 +1,6 @@
 //! The storage boundary: one [`Db`] handle over SQLite or PostgreSQL. Services write their
-//! queries once and run them on either backend through [`with_db!`]; where the SQL dialects
-//! differ, they match on the variant.
+//! queries once and run them on either backend through [`with_db!`] (reads), [`with_writer!`]
+//! or [`WriteTx`] (writes); where the SQL dialects differ, they match on the variant.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -52,8 +52,8 @@ macro_rules! with_db {
 }
 
 /// As [`with_db!`], for statements and transactions that write (on SQLite, through the one
-/// writing connection; see [`SqlitePools`]). The body must not wait for another write: it
-/// would wait for itself.
+/// writing connection; see [`SqlitePools`]). The body must not wait for another write: on
+/// SQLite it would wait for itself until `database.acquire_timeout_secs`, then fail.
 #[macro_export]
 macro_rules! with_writer {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -113,8 +113,12 @@ impl Db {
                     source,
                 })?;
             }
+            // One connection, kept open for good: closing it would empty its page cache.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options.clone())
                 .await

@@ -36,6 +36,9 @@ macro_rules! on_tx {
 }
 
 impl WriteTx {
+    /// Waits for the writing connection (on SQLite) and begins. Nothing that writes may be
+    /// awaited while the transaction is open: on SQLite it would wait for this transaction's
+    /// own connection until `database.acquire_timeout_secs`, then fail.
     pub async fn begin(db: &Db) -> Result<Self, sqlx::Error> {
         Ok(match db {
             Db::Sqlite(pools) => WriteTx::Sqlite(pools.write.begin_with("BEGIN IMMEDIATE").await?),

@@ -72,9 +72,10 @@ pub enum Rotation {
 /// use of `old_hash` (even a concurrent one) revokes the device.
 ///
 /// The claim is the transaction's first statement, a write: on SQLite a deferred transaction
-/// that reads first and writes later cannot wait for a concurrent writer (it fails at once with
-/// "database is locked"), while a transaction that starts by writing waits its turn under the
-/// busy timeout. A claim on a token that turns out to be revoked or expired is rolled back.
+/// that reads first and writes later cannot wait for another process's writer (it fails at
+/// once with "database is locked"), while one that starts by writing waits its turn under the
+/// busy timeout. Within the server, writers take turns on the one writing connection. A claim
+/// on a token that turns out to be revoked or expired is rolled back.
 pub async fn rotate_refresh_token(
     db: &Db,
     old_hash: &str,
