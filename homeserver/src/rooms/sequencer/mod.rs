@@ -435,10 +435,10 @@ impl Writer {
                 tracing::warn!(cause = %err, jobs = jobs.len(), "writing messages together failed; writing each on its own");
                 tx.rollback_to_savepoint().await?;
                 before.restore(staged, &mut self.next_pos);
-                for (_, outcome) in &jobs {
+                for (job, outcome) in &jobs {
                     if let Outcome::Propose(Ok(committed)) = outcome
                         && !committed.duplicate
-                        && let Some(key) = TxnKey::of(&committed.event)
+                        && let Some(key) = job.txn_key()
                     {
                         known.remove(&key);
                     }
