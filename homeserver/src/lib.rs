@@ -9,12 +9,14 @@ pub mod db;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod ids;
 pub mod ratelimit;
 pub mod rooms;
 pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod wire;
 
 pub use config::Config;
 pub use startup::Application;

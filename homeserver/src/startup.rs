@@ -22,7 +22,7 @@ use crate::http::body_limit::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::{self, health};
 use crate::ratelimit::Limits;
-use crate::rooms::{Rooms, Sequencer};
+use crate::rooms::{Rooms, RoomsTasks};
 use crate::sessions::{JwtKeys, Sessions};
 use crate::state::AppState;
 
@@ -51,6 +51,8 @@ pub struct Application {
     acceptor: NoDelayAcceptor,
     local_addr: SocketAddr,
     state: AppState,
+    /// The rooms service's tasks, drained on shutdown.
+    rooms_tasks: RoomsTasks,
 }
 
 impl std::fmt::Debug for Application {
@@ -83,19 +85,24 @@ impl Application {
         .map_err(StartupError::PasswordHashing)?;
         let sessions = Sessions::new(db.clone(), jwt, &config.auth);
         let hub = Arc::new(Hub::default());
-        let sequencer = Sequencer::start(db.clone(), config.rooms.clone(), hub.clone())
-            .await
-            .map_err(StartupError::Sequencer)?;
-        let gateway = Gateway::start(db.clone(), hub.clone(), &config.gateway);
-        let kick = hub.clone();
-        sessions.on_revoke(Arc::new(move |device_id: &str| kick.kick_device(device_id)));
-        let rooms = Rooms::new(
+        let (rooms, rooms_tasks) = Rooms::start(
             db.clone(),
-            sequencer,
             accounts.clone(),
             server_name.clone(),
             config.rooms.clone(),
+            &config.gateway,
+            hub.clone(),
+        )
+        .await
+        .map_err(StartupError::Sequencer)?;
+        let gateway = Gateway::start(
+            rooms.clone(),
+            accounts.clone(),
+            hub.clone(),
+            &config.gateway,
         );
+        let kick = hub.clone();
+        sessions.on_revoke(Arc::new(move |device_id: &str| kick.kick_device(device_id)));
         let acceptor = TcpListener::bind(config.listen)
             .into_acceptor()
             .await
@@ -125,6 +132,7 @@ impl Application {
             acceptor,
             local_addr,
             state,
+            rooms_tasks,
         })
     }
 
@@ -141,8 +149,11 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then waits up to the configured grace period for
-    /// open requests and closes the database.
+    /// Serves until `shutdown` completes, then stops in order, so that nothing accepted is
+    /// lost: open HTTP requests finish (up to `http.shutdown_grace_secs`); WebSocket
+    /// connections get their answers in flight and are told to reconnect (1012); the
+    /// sequencer commits every proposal it took and publishes it; the receipts it holds are
+    /// written; last seen is recorded; then the database closes.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -153,6 +164,9 @@ impl Application {
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(grace))
             .await;
+        state.gateway.shutdown(grace).await;
+        state.rooms.stop();
+        self.rooms_tasks.finished().await;
         state.db.close().await;
         tracing::info!("stopped");
         result

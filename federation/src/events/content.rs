@@ -91,13 +91,16 @@ pub struct ReactionContent {
     pub emoji: String,
 }
 
-/// The first event of every room. Fields a group was created without are `null`.
+/// The first event of every room. Fields a group was created without are absent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomCreatedContent {
     pub kind: RoomKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
 }
 
@@ -336,8 +339,9 @@ mod tests {
             json!({ "type": "message.delete", "content": { "target": EVENT } }),
             json!({ "type": "message.reaction", "content": { "target": EVENT, "emoji": "👍" } }),
             json!({ "type": "message.reaction", "content": { "target": EVENT, "emoji": "" } }),
-            json!({ "type": "room.created", "content": { "kind": "group", "name": "Team", "topic": null, "avatar_url": null } }),
-            json!({ "type": "room.created", "content": { "kind": "direct", "name": null, "topic": null, "avatar_url": null } }),
+            json!({ "type": "room.created", "content": { "kind": "group", "name": "Team", "topic": "Plans", "avatar_url": "https://example.org/t.png" } }),
+            json!({ "type": "room.created", "content": { "kind": "group", "name": "Team" } }),
+            json!({ "type": "room.created", "content": { "kind": "direct" } }),
             json!({ "type": "room.member", "content": { "action": "add", "user_id": "@bob:example.org" } }),
             json!({ "type": "room.member", "content": { "action": "remove", "user_id": "@bob:example.org" } }),
             json!({ "type": "room.member", "content": { "action": "role", "user_id": "@bob:example.org", "role": "admin" } }),
@@ -387,7 +391,7 @@ mod tests {
             json!({ "type": "message.edit", "content": { "target": "$short", "text": "x" } }),
             json!({ "type": "room.member", "content": { "action": "add", "user_id": "bob" } }),
             json!({ "type": "room.member", "content": { "action": "dance", "user_id": "@b:x.org" } }),
-            json!({ "type": "room.created", "content": { "kind": "channel", "name": null, "topic": null, "avatar_url": null } }),
+            json!({ "type": "room.created", "content": { "kind": "channel" } }),
             json!({ "type": "room.deleted", "content": { "why": "x" } }),
             json!({ "type": "room.nope", "content": {} }),
         ];
@@ -397,6 +401,14 @@ mod tests {
                 "{value} was accepted"
             );
         }
+    }
+
+    #[test]
+    fn content_stored_with_nulls_still_reads() {
+        // Rooms created before absent fields were left out stored them as `null`.
+        let stored = r#"{"kind":"direct","name":null,"topic":null,"avatar_url":null}"#;
+        let content = EventContent::from_parts(EventKind::RoomCreated, stored).unwrap();
+        assert_eq!(content.content_json(), r#"{"kind":"direct"}"#);
     }
 
     #[test]

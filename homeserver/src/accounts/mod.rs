@@ -1,6 +1,8 @@
 //! Accounts: registration, credentials, profiles, deactivation. Owns the `users`,
-//! `registration_tokens` and `server_flags` tables.
+//! `registration_tokens` and `server_flags` tables (`last_seen.rs`: when users were last
+//! online).
 
+mod last_seen;
 pub mod password;
 mod registration_tokens;
 mod store;

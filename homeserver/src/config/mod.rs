@@ -262,6 +262,10 @@ pub struct RoomsConfig {
     pub max_history_page: u32,
     /// Most writes the sequencer commits in one transaction (group commit).
     pub max_batch: usize,
+    /// Rooms whose state (members, roles, last seq) the sequencer keeps in memory, the most
+    /// recently used; others are read from the database when next used. Also the number of
+    /// rooms whose member lists are kept for typing and receipts.
+    pub cached_rooms: usize,
 }
 
 impl Default for RoomsConfig {
@@ -271,6 +275,7 @@ impl Default for RoomsConfig {
             max_message_length: 4096,
             max_history_page: 200,
             max_batch: 2048,
+            cached_rooms: 10_000,
         }
     }
 }
@@ -287,6 +292,10 @@ pub struct GatewayConfig {
     pub hello_timeout_secs: u64,
     /// Seconds between server pings; a client silent for two intervals is disconnected.
     pub heartbeat_secs: u64,
+    /// Seconds a connection's socket may take none of the frames owed to it before the
+    /// connection is closed (4000: resume later). A client that stops reading is cut off
+    /// after this, however small its receive buffer.
+    pub write_timeout_secs: u64,
     /// Most missed events a reconnecting device is sent; further behind, it gets a snapshot.
     pub max_resume_events: u32,
     /// Requests one connection may have in flight at once.
@@ -315,6 +324,7 @@ impl Default for GatewayConfig {
             outbound_queue: 8192,
             hello_timeout_secs: 10,
             heartbeat_secs: 30,
+            write_timeout_secs: 10,
             max_resume_events: 10_000,
             max_in_flight: 64,
             typing_ttl_secs: 6,

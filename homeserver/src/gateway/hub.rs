@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use convo_federation::UserId;
+use convo_federation::{RoomId, UserId};
 use tokio::sync::{Notify, mpsc};
 
-use crate::rooms::Fanout;
-use crate::rooms::model::Committed;
+use super::frames;
+use crate::rooms::model::{Committed, EventKind};
+use crate::rooms::{Fanout, PositionUpdate};
 
 /// A room event ready to send: built once, shared by every recipient.
 #[derive(Debug)]
@@ -18,22 +19,42 @@ pub struct EventFrame {
     /// Stream position, to skip what a catch-up already sent.
     pub pos: i64,
     /// Room and seq, for delivery receipts.
-    pub room_id: Arc<str>,
+    pub room_id: RoomId,
     pub seq: i64,
     pub frame: Arc<str>,
     /// For a new message: the same frame marked `"notify": true`, for the recipients who are
-    /// notified of it ([`Outbound::NotifyingEvent`]).
+    /// notified of it.
     pub notifying: Option<Arc<str>>,
+    /// For an event with a transaction id: the frame with it, for the sender's devices.
+    pub own: Option<Arc<str>>,
+}
+
+/// Which of an event's frames a connection gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Plain,
+    Notifying,
+    Own,
 }
 
 /// Something to send on a connection. Kept small: every connection's queue holds these.
 #[derive(Debug, Clone)]
 pub enum Outbound {
-    Event(Arc<EventFrame>),
-    /// The event, marked for a notification (its `notifying` frame).
-    NotifyingEvent(Arc<EventFrame>),
+    Event(Arc<EventFrame>, Variant),
     /// Any other frame (receipts, typing, presence, …).
     Frame(Arc<str>),
+}
+
+impl EventFrame {
+    /// The text of one copy.
+    pub fn text(&self, copy: Variant) -> &Arc<str> {
+        let chosen = match copy {
+            Variant::Plain => None,
+            Variant::Notifying => self.notifying.as_ref(),
+            Variant::Own => self.own.as_ref(),
+        };
+        chosen.unwrap_or(&self.frame)
+    }
 }
 
 /// The hub's side of one connection.
@@ -150,36 +171,65 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// Asks every open connection to close with `code` (shutdown).
+    pub fn close_all(&self, code: u16) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        for conn in map.values().flatten() {
+            conn.kick_with(code);
+        }
+    }
+
+    /// How many connections are open.
+    pub fn connections(&self) -> usize {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        map.values().map(Vec::len).sum()
+    }
+}
+
 impl Fanout for Hub {
     fn publish(&self, batch: &[Arc<Committed>]) {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());
         for committed in batch {
             let event = &committed.event;
+            let json = frames::event_json(event, false);
             let shared = Arc::new(EventFrame {
                 pos: event.pos,
-                room_id: Arc::from(event.room_id.as_str()),
+                room_id: event.room_id.clone(),
                 seq: event.seq,
-                frame: Arc::from(format!(r#"{{"type":"event","event":{}}}"#, committed.json)),
-                notifying: (event.kind == "message").then(|| {
-                    Arc::from(format!(
-                        r#"{{"type":"event","notify":true,"event":{}}}"#,
-                        committed.json
+                frame: Arc::from(frames::event_frame(&json, false)),
+                notifying: (event.kind == EventKind::Message)
+                    .then(|| Arc::from(frames::event_frame(&json, true))),
+                own: event.txn_id.as_deref().map(|txn_id| {
+                    Arc::from(frames::event_frame(
+                        &frames::with_txn_id(&json, txn_id),
+                        false,
                     ))
                 }),
             });
-            for user in &committed.recipients {
+            for user in committed.all_recipients() {
                 let Some(conns) = map.get(user) else { continue };
-                let notify = shared.notifying.is_some()
-                    && user.as_str() != event.sender
-                    && !committed.muted.contains(user);
+                let copy = if *user == event.sender {
+                    Variant::Own
+                } else if shared.notifying.is_some() && !committed.muted.contains(user) {
+                    Variant::Notifying
+                } else {
+                    Variant::Plain
+                };
                 for conn in conns {
-                    conn.push(if notify {
-                        Outbound::NotifyingEvent(shared.clone())
-                    } else {
-                        Outbound::Event(shared.clone())
-                    });
+                    conn.push(Outbound::Event(shared.clone(), copy));
                 }
             }
         }
+    }
+
+    fn receipts(&self, room_id: &RoomId, to: &[UserId], updates: &[PositionUpdate]) {
+        let frame: Arc<str> = Arc::from(frames::receipts(room_id, updates));
+        self.send_to_users(to, &frame, None);
+    }
+
+    fn unread(&self, user: &UserId, room_id: &RoomId, read_up_to: i64, unread_count: i64) {
+        let frame: Arc<str> = Arc::from(frames::unread(room_id, read_up_to, unread_count));
+        self.send_to_users([user], &frame, None);
     }
 }

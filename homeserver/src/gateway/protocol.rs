@@ -121,6 +121,15 @@ pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
         )
     })?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    if contains_nul(&value) {
+        return Err((
+            id,
+            Error::new(
+                ErrorCode::InvalidRequest,
+                "strings must not contain NUL characters",
+            ),
+        ));
+    }
     let frame: ClientFrame = serde_json::from_value(value).map_err(|e| {
         (
             id.clone(),
@@ -139,6 +148,17 @@ pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
     Ok(frame)
 }
 
+/// Whether any string in `value` (keys included) holds a NUL character, which no text the
+/// server stores may (PostgreSQL refuses it in text).
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
 pub fn ack(id: &str, body: Value) -> String {
     let mut frame = json!({ "type": "ack", "id": id });
     if let (Some(frame), Value::Object(extra)) = (frame.as_object_mut(), body) {
@@ -151,8 +171,18 @@ pub fn error(id: Option<&str>, err: &Error) -> String {
     json!({ "type": "error", "id": id, "code": err.code, "message": err.message }).to_string()
 }
 
-/// Close codes of our own (4000–4999 are for applications).
+/// Close codes: RFC 6455's, and our own (4000–4999 are for applications).
 pub mod close {
+    /// A frame was not valid WebSocket.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame was not UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
+    /// A frame was larger than `gateway.max_frame_bytes`.
+    pub const TOO_LARGE: u16 = 1009;
+    /// The server could not serve the connection (a snapshot failed): reconnect.
+    pub const INTERNAL_ERROR: u16 = 1011;
+    /// The server is restarting: reconnect (to it or another node) and resume.
+    pub const RESTARTING: u16 = 1012;
     /// The connection fell behind; reconnect and resume from your last position.
     pub const RESUME: u16 = 4000;
     /// Not (or no longer) authenticated: log in again.
@@ -182,6 +212,13 @@ mod tests {
         let (id, _) = parse("{nope").unwrap_err();
         assert_eq!(id, None);
         assert!(parse(r#"{"type":"ping","id":""}"#).is_err());
+        let (id, err) =
+            parse(r#"{"type":"send","id":"9","room_id":"!a:b","txn_id":"t","text":"a\u0000b"}"#)
+                .unwrap_err();
+        assert_eq!(
+            (id.as_deref(), err.code),
+            (Some("9"), ErrorCode::InvalidRequest)
+        );
     }
 
     #[test]

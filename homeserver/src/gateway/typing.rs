@@ -1,52 +1,58 @@
 //! Typing indicators: ephemeral, never stored. A `typing: true` lasts a few seconds unless
 //! renewed; when it lapses (or the typist stops or disconnects) the room hears `typing: false`.
+//! Rooms' members come from the rooms service's member directory (memory), not a query per
+//! frame.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use convo_federation::UserId;
-use serde_json::json;
+use convo_federation::{RoomId, UserId};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-use super::Hub;
-use crate::db::Db;
-use crate::rooms::store;
+use super::{Hub, frames};
+use crate::rooms::Rooms;
+
+/// How often lapsed indicators are looked for.
+const SWEEP_EVERY: Duration = Duration::from_millis(250);
 
 /// Who is typing where, until when.
 #[derive(Debug)]
 pub struct Typing {
-    db: Db,
+    rooms: Rooms,
     hub: Arc<Hub>,
     ttl: Duration,
-    active: Mutex<HashMap<(String, UserId), Instant>>,
+    active: Mutex<HashMap<(RoomId, UserId), Instant>>,
 }
 
 impl Typing {
-    /// Starts the expiry sweeper; it stops when the last handle is dropped.
-    pub fn start(db: Db, hub: Arc<Hub>, ttl: Duration) -> Arc<Self> {
+    /// Starts the expiry sweeper; it stops when the last handle is dropped or its handle is
+    /// aborted (on shutdown: indicators are ephemeral).
+    pub fn start(rooms: Rooms, hub: Arc<Hub>, ttl: Duration) -> (Arc<Self>, JoinHandle<()>) {
         let typing = Arc::new(Self {
-            db,
+            rooms,
             hub,
             ttl,
             active: Mutex::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&typing);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
             loop {
                 tick.tick().await;
                 let Some(typing) = weak.upgrade() else { break };
                 typing.sweep().await;
             }
         });
-        typing
+        (typing, sweeper)
     }
 
     /// Records a start or stop and tells the room's other members.
-    pub async fn set(&self, room_id: &str, user: &UserId, typing: bool) {
+    pub async fn set(&self, room_id: &RoomId, user: &UserId, typing: bool) {
         let changed = {
             let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
-            let key = (room_id.to_owned(), user.clone());
+            let key = (room_id.clone(), user.clone());
             if typing {
                 active.insert(key, Instant::now() + self.ttl).is_none()
             } else {
@@ -60,7 +66,7 @@ impl Typing {
 
     /// A user's last connection closed: they stop typing everywhere.
     pub async fn stop_all(&self, user: &UserId) {
-        let rooms: Vec<String> = {
+        let rooms: Vec<RoomId> = {
             let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
             let rooms = active
                 .keys()
@@ -77,7 +83,7 @@ impl Typing {
 
     async fn sweep(&self) {
         let now = Instant::now();
-        let expired: Vec<(String, UserId)> = {
+        let expired: Vec<(RoomId, UserId)> = {
             let mut active = self.active.lock().unwrap_or_else(|e| e.into_inner());
             let expired = active
                 .iter()
@@ -94,21 +100,16 @@ impl Typing {
         }
     }
 
-    async fn announce(&self, room_id: &str, user: &UserId, typing: bool) {
-        let members = match store::joined_members(&self.db, room_id).await {
+    async fn announce(&self, room_id: &RoomId, user: &UserId, typing: bool) {
+        let members = match self.rooms.joined_members(room_id).await {
             Ok(members) => members,
             Err(err) => {
-                tracing::warn!(cause = %err, "cannot load members for typing");
+                tracing::warn!(cause = %err.message, "cannot load members for typing");
                 return;
             }
         };
-        let others: Vec<UserId> = members
-            .iter()
-            .filter(|m| m.as_str() != user.as_str())
-            .filter_map(|m| UserId::parse(m).ok())
-            .collect();
-        let frame: Arc<str> =
-            Arc::from(json!({ "type": "typing", "room_id": room_id, "user_id": user.as_str(), "typing": typing }).to_string());
-        self.hub.send_to_users(&others, &frame, None);
+        let others = members.iter().filter(|m| *m != user);
+        let frame: Arc<str> = Arc::from(frames::typing(room_id, user, typing));
+        self.hub.send_to_users(others, &frame, None);
     }
 }

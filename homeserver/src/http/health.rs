@@ -25,9 +25,13 @@ pub async fn readyz(state: Data<&AppState>) -> Response {
 
 #[handler]
 pub fn metrics(state: Data<&AppState>) -> Response {
-    state
-        .metrics
-        .render()
-        .with_content_type("text/plain; version=0.0.4")
+    let mut text = state.metrics.render();
+    text.push_str("# HELP convo_sequencer_cached_rooms Room states the sequencer holds in memory (at most rooms.cached_rooms, plus rooms being committed).\n");
+    text.push_str("# TYPE convo_sequencer_cached_rooms gauge\n");
+    text.push_str(&format!(
+        "convo_sequencer_cached_rooms {}\n",
+        state.rooms.cached_rooms()
+    ));
+    text.with_content_type("text/plain; version=0.0.4")
         .into_response()
 }

@@ -1,62 +1,11 @@
-//! What rooms are made of: kinds, roles, the actions members take, and committed events as
-//! they are stored and sent to clients.
+//! What rooms are made of: the actions members take, proposals to the sequencer, and events
+//! as they are committed. Kinds, roles and event content are the protocol's
+//! (`convo_federation::events`), so that what is stored is what other servers will sign.
 
 use std::sync::Arc;
 
+pub use convo_federation::events::{EventContent, EventKind, Role, RoomKind};
 use convo_federation::{EventId, RoomId, UserId};
-use serde::Serialize;
-use serde_json::Value;
-
-/// A one-to-one chat or a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RoomKind {
-    Direct,
-    Group,
-}
-
-impl RoomKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Direct => "direct",
-            Self::Group => "group",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "direct" => Some(Self::Direct),
-            "group" => Some(Self::Group),
-            _ => None,
-        }
-    }
-}
-
-/// A member's role. Order matters: a higher role may act on lower ones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Member => "member",
-            Self::Admin => "admin",
-            Self::Owner => "owner",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "member" => Some(Self::Member),
-            "admin" => Some(Self::Admin),
-            "owner" => Some(Self::Owner),
-            _ => None,
-        }
-    }
-}
 
 /// Settings that can change; `Some(None)` clears one.
 #[derive(Clone, Debug, Default)]
@@ -126,35 +75,54 @@ pub struct NewRoom {
     pub direct_key: Option<String>,
 }
 
-/// An event as stored and as clients receive it.
-#[derive(Clone, Debug, Serialize)]
+/// A room event as stored.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    pub event_id: String,
-    pub room_id: String,
+    pub event_id: EventId,
+    pub room_id: RoomId,
     /// Position in the room: gap-free, from 1.
     pub seq: i64,
     /// Position in this server's stream, which devices resume from.
     pub pos: i64,
-    pub sender: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub content: Value,
-    /// Server time of acceptance, ms since the Unix epoch.
+    pub sender: UserId,
+    pub kind: EventKind,
+    /// `None` once removed: a message deleted for everyone, and its edits and reactions.
+    pub content: Option<EventContent>,
+    /// Server time of acceptance, ms since the Unix epoch (the event body's `origin_ts`).
     pub ts: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The sender's transaction id; only the sender's own devices are told it.
     pub txn_id: Option<String>,
+    /// The event body's nonce; `None` for events stored before ids were the protocol's.
+    pub nonce: Option<String>,
+}
+
+impl Event {
+    /// Whether this is a text message whose content is still there.
+    pub fn is_message(&self) -> bool {
+        self.kind == EventKind::Message
+    }
 }
 
 /// A committed event with who may see it and what it changed, for fan-out.
 #[derive(Debug)]
 pub struct Committed {
     pub event: Event,
-    /// The event serialised once, shared by every recipient.
-    pub json: Arc<str>,
-    /// Users who receive it: the joined members after the event, plus anyone it removed.
-    pub recipients: Vec<UserId>,
+    /// Users who receive it: the joined members after the event (shared with the room's
+    /// state until its membership changes), plus [`Self::also`].
+    pub recipients: Arc<[UserId]>,
+    /// Users who receive it although they are not joined after it (the removed).
+    pub also: Vec<UserId>,
     /// Members who muted the room (no notifications for them).
-    pub muted: Vec<UserId>,
+    pub muted: Arc<[UserId]>,
+    /// Whether the event changed who is joined (then `recipients` is the new member list).
+    pub members_changed: bool,
     /// Whether this answer repeats an earlier commit (same transaction id).
     pub duplicate: bool,
+}
+
+impl Committed {
+    /// Everyone who receives the event.
+    pub fn all_recipients(&self) -> impl Iterator<Item = &UserId> {
+        self.recipients.iter().chain(&self.also)
+    }
 }

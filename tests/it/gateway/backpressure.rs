@@ -18,6 +18,9 @@ async fn a_slow_consumer_is_closed_with_4000_and_resumes() {
     let server = TestServer::spawn_with(|c| {
         c.gateway.outbound_queue = 8;
         c.rooms.max_message_length = 8192;
+        // This is about a full queue: the close frame may wait for Bob to read again (he
+        // reads only after the flood), not for a socket that takes nothing.
+        c.gateway.write_timeout_secs = 120;
     })
     .await;
     let alice = server.user("alice").await;

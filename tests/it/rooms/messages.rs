@@ -168,7 +168,7 @@ async fn assert_tombstone(server: &TestServer, viewer: &TestUser, room: &str, ta
     let shown = event(&events, id_of(target));
     assert_eq!(shown["type"], "message");
     assert_eq!(shown["deleted"], true, "{shown}");
-    assert_eq!(shown["content"], json!({}), "{shown}");
+    assert!(shown["content"].is_null(), "the text is gone: {shown}");
     assert_eq!(shown["reactions"], json!([]), "{shown}");
     let deletion = events
         .iter()

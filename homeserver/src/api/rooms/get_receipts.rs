@@ -55,7 +55,7 @@ impl Api {
             receipts: receipts
                 .into_iter()
                 .map(|r| Receipt {
-                    user_id: r.user_id,
+                    user_id: r.user_id.into(),
                     delivered_at: r.delivered_at,
                     read_at: r.read_at,
                 })

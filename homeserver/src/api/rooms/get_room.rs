@@ -10,12 +10,12 @@ use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
+use crate::wire::content::{Role, RoomKind};
 
 #[derive(Debug, Object)]
 pub struct Member {
     pub user_id: String,
-    /// `owner`, `admin` or `member`.
-    pub role: String,
+    pub role: Role,
     /// ms since the Unix epoch.
     pub joined_at: i64,
 }
@@ -23,13 +23,14 @@ pub struct Member {
 #[derive(Debug, Object)]
 pub struct RoomDetails {
     pub room_id: String,
-    pub kind: String,
+    pub kind: RoomKind,
     pub name: Option<String>,
     pub topic: Option<String>,
     pub avatar_url: Option<String>,
     pub created_by: String,
     pub created_at: i64,
-    /// Current members: owner first, then admins, then by join time.
+    /// Members: owner first, then admins, then by join time. For someone who left: the
+    /// members and settings as they were when they left.
     pub members: Vec<Member>,
 }
 
@@ -54,19 +55,20 @@ impl Api {
         let room_id = types::room_id(&room_id)?;
         let d = state.rooms.details(&auth.0.user_id, &room_id).await?;
         Ok(Json(RoomDetails {
-            room_id: d.room_id,
-            kind: d.kind,
-            name: d.name,
-            topic: d.topic,
-            avatar_url: d.avatar_url,
-            created_by: d.created_by,
+            room_id: d.room_id.into(),
+            kind: d.kind.into(),
+            name: d.view.name,
+            topic: d.view.topic,
+            avatar_url: d.view.avatar_url,
+            created_by: d.created_by.into(),
             created_at: d.created_at,
             members: d
+                .view
                 .members
                 .into_iter()
                 .map(|(user_id, role, joined_at)| Member {
-                    user_id,
-                    role,
+                    user_id: user_id.into(),
+                    role: role.into(),
                     joined_at,
                 })
                 .collect(),

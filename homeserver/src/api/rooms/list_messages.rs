@@ -77,12 +77,13 @@ impl Api {
             .first()
             .map(|e| e.event.seq)
             .filter(|seq| *seq > first_visible);
+        let me = &auth.0.user_id;
         let events = page
             .events
             .into_iter()
             .map(|stored| {
                 let reactions = page.reactions.get(&stored.event.event_id);
-                RoomEvent::from_stored(stored, reactions)
+                RoomEvent::new(stored, reactions, me)
             })
             .collect();
         Ok(Json(MessagePage {

@@ -4,36 +4,11 @@ use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use super::types::RoomEvent;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
-
-#[derive(Debug, Object)]
-pub struct RoomSummary {
-    pub room_id: String,
-    /// `direct` or `group`.
-    pub kind: String,
-    pub name: Option<String>,
-    pub topic: Option<String>,
-    pub avatar_url: Option<String>,
-    /// Direct chats: the other person.
-    pub peer: Option<String>,
-    /// `owner`, `admin` or `member`.
-    pub role: String,
-    /// False once the caller left or was removed (they keep what they saw until then).
-    pub joined: bool,
-    pub muted: bool,
-    /// The newest message the caller can see.
-    pub last_message: Option<RoomEvent>,
-    /// The newest seq the caller can see.
-    pub last_seq: i64,
-    /// Messages from others after the caller's read position.
-    pub unread_count: i64,
-    /// The caller's read position (a seq).
-    pub read_up_to: i64,
-}
+use crate::wire::RoomSummary;
 
 #[derive(Debug, Object)]
 pub struct RoomList {
@@ -45,7 +20,8 @@ pub struct Api;
 
 #[OpenApi]
 impl Api {
-    /// List my chats with their last message, unread count and my read position.
+    /// List my chats with their last message, unread count, my read position and the other
+    /// members' delivered/read positions. The gateway's snapshot carries the same entries.
     #[oai(
         path = "/rooms",
         method = "get",
@@ -57,25 +33,10 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
     ) -> ApiResult<Json<RoomList>> {
-        let rooms = state.rooms.list(&auth.0.user_id).await?;
-        let rooms = rooms
-            .into_iter()
-            .map(|r| RoomSummary {
-                room_id: r.room_id,
-                kind: r.kind,
-                name: r.name,
-                topic: r.topic,
-                avatar_url: r.avatar_url,
-                peer: r.peer,
-                role: r.membership.role,
-                joined: r.membership.joined,
-                muted: r.membership.muted,
-                last_message: r.last_message.map(|m| RoomEvent::from_stored(m, None)),
-                last_seq: r.last_seq,
-                unread_count: r.unread_count,
-                read_up_to: r.membership.read_up_to,
-            })
-            .collect();
-        Ok(Json(RoomList { rooms }))
+        let me = &auth.0.user_id;
+        let rooms = state.rooms.list(me).await?;
+        Ok(Json(RoomList {
+            rooms: rooms.into_iter().map(|r| RoomSummary::new(r, me)).collect(),
+        }))
     }
 }

@@ -5,15 +5,16 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
+use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::security::BearerAuth;
-use crate::gateway::connection::mark_read;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct ReadRequest {
-    /// I have read everything up to this seq. Positions never move back.
+    /// I have read everything up to this seq. Positions never move back; a seq past the
+    /// last event I can see counts as that event's.
     pub seq: i64,
 }
 
@@ -42,7 +43,11 @@ impl Api {
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<ReadRequest>,
     ) -> ApiResult<Json<ReadPosition>> {
-        let read_up_to = mark_read(&state, &auth.0.user_id, &room_id, body.seq).await?;
+        let room_id = types::room_id(&room_id)?;
+        let read_up_to = state
+            .rooms
+            .mark_read(&auth.0.user_id, &room_id, body.seq)
+            .await?;
         Ok(Json(ReadPosition { read_up_to }))
     }
 }

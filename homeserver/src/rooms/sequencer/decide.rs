@@ -1,14 +1,18 @@
 //! Deciding on a proposal: is the sender allowed, does the target exist, and what does the
-//! action change. The answer is a [`Plan`]: the event's type and content and its effects,
-//! which the sequencer writes once the event has its sequence number.
+//! action change. The answer is a [`Plan`]: the event's content and its effects, which the
+//! sequencer writes once the event has its sequence number. A new room is decided here too
+//! ([`create_room`]): its `room.created` event and one `room.member` event per member added.
 
-use convo_federation::UserId;
-use serde_json::{Value, json};
+use convo_federation::events::{
+    DeleteContent, EditContent, MemberContent, MessageContent, ReactionContent, RoomCreatedContent,
+    RoomDeletedContent, SettingsContent,
+};
+use convo_federation::{EventId, UserId};
 
 use super::state::{MemberState, RoomState};
-use super::tx::WriterTx;
+use super::tx::{Setting, WriterTx};
 use crate::error::{Error, ErrorCode};
-use crate::rooms::model::{Action, Role, RoomKind};
+use crate::rooms::model::{Action, EventContent, EventKind, NewRoom, Role, RoomKind};
 
 /// What an accepted action does besides appending its event.
 #[derive(Debug, Clone)]
@@ -25,39 +29,38 @@ pub enum Effect {
         role: Role,
     },
     Settings {
-        column: &'static str,
+        setting: Setting,
         value: Option<String>,
     },
     DeleteRoom,
+    /// The target message now shows `content`.
     Edit {
-        event_id: String,
-        content: Value,
+        target: EventId,
+        content: EventContent,
     },
     Tombstone {
-        event_id: String,
+        target: EventId,
     },
     SetReaction {
-        target: String,
+        target: EventId,
         emoji: String,
     },
     RemoveReaction {
-        target: String,
+        target: EventId,
     },
 }
 
 #[derive(Debug)]
 pub struct Plan {
-    pub kind: &'static str,
-    pub content: Value,
+    pub content: EventContent,
     pub effects: Vec<Effect>,
     /// Users who receive the event although they are not joined after it (the removed).
     pub also_notify: Vec<UserId>,
 }
 
 impl Plan {
-    fn new(kind: &'static str, content: Value) -> Self {
+    fn new(content: EventContent) -> Self {
         Self {
-            kind,
             content,
             effects: Vec::new(),
             also_notify: Vec::new(),
@@ -66,6 +69,11 @@ impl Plan {
 
     fn with(mut self, effect: Effect) -> Self {
         self.effects.push(effect);
+        self
+    }
+
+    fn notifying(mut self, user: UserId) -> Self {
+        self.also_notify.push(user);
         self
     }
 }
@@ -83,7 +91,7 @@ fn membership<'a>(room: &'a RoomState, sender: &UserId) -> Result<&'a MemberStat
         ));
     }
     room.member(sender).ok_or_else(|| {
-        if room.members.contains_key(sender) {
+        if room.ever_member(sender) {
             Error::new(
                 ErrorCode::NotAMember,
                 "you are no longer a member of this room",
@@ -94,8 +102,11 @@ fn membership<'a>(room: &'a RoomState, sender: &UserId) -> Result<&'a MemberStat
     })
 }
 
-fn message_content(text: &str) -> Value {
-    json!({ "text": text })
+fn message(text: &str, reply_to: Option<EventId>) -> EventContent {
+    EventContent::Message(MessageContent {
+        text: text.to_owned(),
+        reply_to,
+    })
 }
 
 /// Whether [`plain_message`] can decide on `action`: a text message that refers to no other
@@ -108,14 +119,43 @@ pub fn is_plain_message(action: &Action) -> bool {
 /// database.
 pub fn plain_message(room: &RoomState, sender: &UserId, text: &str) -> Result<Plan, Error> {
     membership(room, sender)?;
-    Ok(Plan::new("message", message_content(text)))
+    Ok(Plan::new(message(text, None)))
+}
+
+/// The events that create `room`: `room.created` (the creator joins, as owner of a group),
+/// then one `room.member` addition per member.
+pub fn create_room(room: &NewRoom) -> Vec<Plan> {
+    let creator_role = match room.kind {
+        RoomKind::Group => Role::Owner,
+        RoomKind::Direct => Role::Member,
+    };
+    let created = Plan::new(EventContent::RoomCreated(RoomCreatedContent {
+        kind: room.kind,
+        name: room.name.clone(),
+        topic: room.topic.clone(),
+        avatar_url: room.avatar_url.clone(),
+    }))
+    .with(Effect::Join {
+        user: room.creator.clone(),
+        role: creator_role,
+    });
+    let added = room.members.iter().map(|member| {
+        Plan::new(EventContent::Member(MemberContent::Add {
+            user_id: member.clone(),
+        }))
+        .with(Effect::Join {
+            user: member.clone(),
+            role: Role::Member,
+        })
+    });
+    std::iter::once(created).chain(added).collect()
 }
 
 /// Decides on `action` by `sender` in the room whose state is `room`. The outer `Result` is
 /// the database failing; the inner one is the action being refused.
 pub async fn decide(
     tx: &mut WriterTx,
-    room_id: &str,
+    room_id: &convo_federation::RoomId,
     room: &RoomState,
     sender: &UserId,
     action: &Action,
@@ -132,79 +172,71 @@ pub async fn decide(
             "direct chats have no members to manage or settings to change",
         )
     };
+    // The message an action refers to, if the sender can see it and it is not deleted.
+    let target = match action {
+        Action::Message {
+            reply_to: Some(target),
+            ..
+        }
+        | Action::Edit { target, .. }
+        | Action::Delete { target }
+        | Action::React { target, .. } => {
+            match visible_target(tx, room_id, me.joined_seq, target).await? {
+                Ok(found) => Some(found),
+                Err(err) => return Ok(Err(err)),
+            }
+        }
+        _ => None,
+    };
     Ok(match action {
-        Action::Message { text, reply_to } => {
-            let mut content = message_content(text);
-            if let Some(target) = reply_to {
-                match visible_target(tx, room_id, me.joined_seq, target.as_str()).await? {
-                    Ok(_) => content["reply_to"] = json!(target.as_str()),
-                    Err(err) => return Ok(Err(err)),
-                }
+        Action::Message { text, reply_to } => Ok(Plan::new(message(text, reply_to.clone()))),
+        Action::Edit { target: id, text } => match target {
+            Some(found) if found.sender != *sender => {
+                refuse(ErrorCode::Forbidden, "only the sender can edit a message")
             }
-            Ok(Plan::new("message", content))
-        }
-        Action::Edit { target, text } => {
-            match visible_target(tx, room_id, me.joined_seq, target.as_str()).await? {
-                Err(err) => Err(err),
-                Ok(found) if found.sender != sender.as_str() => {
-                    refuse(ErrorCode::Forbidden, "only the sender can edit a message")
-                }
-                Ok(found) => {
-                    // Only the text changes; what the message answers stays.
-                    let mut content = found.content;
-                    content["text"] = json!(text);
-                    Ok(Plan::new(
-                        "message.edit",
-                        json!({ "target": target.as_str(), "text": text }),
-                    )
-                    .with(Effect::Edit {
-                        event_id: target.to_string(),
-                        content,
-                    }))
-                }
+            // Only the text changes; what the message answers stays.
+            Some(found) => {
+                let reply_to = match found.content {
+                    Some(EventContent::Message(old)) => old.reply_to,
+                    _ => None,
+                };
+                Ok(Plan::new(EventContent::Edit(EditContent {
+                    target: id.clone(),
+                    text: text.clone(),
+                }))
+                .with(Effect::Edit {
+                    target: id.clone(),
+                    content: message(text, reply_to),
+                }))
             }
-        }
-        Action::Delete { target } => {
-            match visible_target(tx, room_id, me.joined_seq, target.as_str()).await? {
-                Err(err) => Err(err),
-                Ok(found)
-                    if found.sender != sender.as_str() && !(is_group && me.role >= Role::Admin) =>
-                {
-                    refuse(
-                        ErrorCode::Forbidden,
-                        "only the sender or a group admin can delete a message for everyone",
-                    )
-                }
-                Ok(_) => Ok(
-                    Plan::new("message.delete", json!({ "target": target.as_str() })).with(
-                        Effect::Tombstone {
-                            event_id: target.to_string(),
-                        },
-                    ),
-                ),
+            None => unreachable!("an edit has a target"),
+        },
+        Action::Delete { target: id } => match target {
+            Some(found) if found.sender != *sender && !(is_group && me.role >= Role::Admin) => {
+                refuse(
+                    ErrorCode::Forbidden,
+                    "only the sender or a group admin can delete a message for everyone",
+                )
             }
-        }
-        Action::React { target, emoji } => {
-            match visible_target(tx, room_id, me.joined_seq, target.as_str()).await? {
-                Err(err) => Err(err),
-                Ok(_) => {
-                    let effect = if emoji.is_empty() {
-                        Effect::RemoveReaction {
-                            target: target.to_string(),
-                        }
-                    } else {
-                        Effect::SetReaction {
-                            target: target.to_string(),
-                            emoji: emoji.clone(),
-                        }
-                    };
-                    Ok(Plan::new(
-                        "message.reaction",
-                        json!({ "target": target.as_str(), "emoji": emoji }),
-                    )
-                    .with(effect))
+            _ => Ok(
+                Plan::new(EventContent::Delete(DeleteContent { target: id.clone() }))
+                    .with(Effect::Tombstone { target: id.clone() }),
+            ),
+        },
+        Action::React { target: id, emoji } => {
+            let effect = if emoji.is_empty() {
+                Effect::RemoveReaction { target: id.clone() }
+            } else {
+                Effect::SetReaction {
+                    target: id.clone(),
+                    emoji: emoji.clone(),
                 }
-            }
+            };
+            Ok(Plan::new(EventContent::Reaction(ReactionContent {
+                target: id.clone(),
+                emoji: emoji.clone(),
+            }))
+            .with(effect))
         }
         Action::AddMember { user } => {
             if !is_group {
@@ -219,10 +251,9 @@ pub async fn decide(
                     "the group has reached its member limit",
                 )
             } else {
-                Ok(Plan::new(
-                    "room.member",
-                    json!({ "action": "add", "user_id": user.as_str() }),
-                )
+                Ok(Plan::new(EventContent::Member(MemberContent::Add {
+                    user_id: user.clone(),
+                }))
                 .with(Effect::Join {
                     user: user.clone(),
                     role: Role::Member,
@@ -243,13 +274,11 @@ pub async fn decide(
             } else if me.role < Role::Admin || target.is_some_and(|t| t.role >= me.role) {
                 refuse(ErrorCode::Forbidden, "you cannot remove this member")
             } else {
-                let mut plan = Plan::new(
-                    "room.member",
-                    json!({ "action": "remove", "user_id": user.as_str() }),
-                )
-                .with(Effect::Leave { user: user.clone() });
-                plan.also_notify.push(user.clone());
-                Ok(plan)
+                Ok(Plan::new(EventContent::Member(MemberContent::Remove {
+                    user_id: user.clone(),
+                }))
+                .with(Effect::Leave { user: user.clone() })
+                .notifying(user.clone()))
             }
         }
         Action::SetRole { user, role } => {
@@ -266,14 +295,15 @@ pub async fn decide(
                     "give ownership to someone else instead",
                 )
             } else {
-                let mut plan = Plan::new(
-                    "room.member",
-                    json!({ "action": "role", "user_id": user.as_str(), "role": role.as_str() }),
-                )
+                let mut plan = Plan::new(EventContent::Member(MemberContent::Role {
+                    user_id: user.clone(),
+                    role: *role,
+                }))
                 .with(Effect::SetRole {
                     user: user.clone(),
                     role: *role,
                 });
+                // Ownership passes on: the old owner becomes an admin.
                 if *role == Role::Owner {
                     plan = plan.with(Effect::SetRole {
                         user: sender.clone(),
@@ -287,22 +317,23 @@ pub async fn decide(
             if !is_group {
                 group_only()
             } else {
-                let mut content = json!({ "action": "leave", "user_id": sender.as_str() });
-                let mut plan_effects = vec![Effect::Leave {
+                let new_owner = (me.role == Role::Owner)
+                    .then(|| room.successor(sender))
+                    .flatten();
+                let mut plan = Plan::new(EventContent::Member(MemberContent::Leave {
+                    user_id: sender.clone(),
+                    new_owner: new_owner.clone(),
+                }))
+                .with(Effect::Leave {
                     user: sender.clone(),
-                }];
-                if me.role == Role::Owner
-                    && let Some(next) = room.successor(sender)
-                {
-                    content["new_owner"] = json!(next.as_str());
-                    plan_effects.push(Effect::SetRole {
+                })
+                .notifying(sender.clone());
+                if let Some(next) = new_owner {
+                    plan = plan.with(Effect::SetRole {
                         user: next,
                         role: Role::Owner,
                     });
                 }
-                let mut plan = Plan::new("room.member", content);
-                plan.effects = plan_effects;
-                plan.also_notify.push(sender.clone());
                 Ok(plan)
             }
         }
@@ -315,25 +346,28 @@ pub async fn decide(
                     "only group admins can change settings",
                 )
             } else {
-                let mut content = json!({});
-                let mut plan = Plan::new("room.settings", Value::Null);
-                for (column, value) in [
-                    ("name", &change.name),
-                    ("topic", &change.topic),
-                    ("avatar_url", &change.avatar_url),
-                ] {
-                    if let Some(value) = value {
-                        content[column] = json!(value);
-                        plan = plan.with(Effect::Settings {
-                            column,
-                            value: value.clone(),
-                        });
-                    }
-                }
-                if plan.effects.is_empty() {
+                let content = SettingsContent {
+                    name: change.name.clone(),
+                    topic: change.topic.clone(),
+                    avatar_url: change.avatar_url.clone(),
+                };
+                let effects: Vec<Effect> = [
+                    (Setting::Name, &change.name),
+                    (Setting::Topic, &change.topic),
+                    (Setting::AvatarUrl, &change.avatar_url),
+                ]
+                .into_iter()
+                .filter_map(|(setting, value)| {
+                    value
+                        .clone()
+                        .map(|value| Effect::Settings { setting, value })
+                })
+                .collect();
+                if effects.is_empty() {
                     refuse(ErrorCode::InvalidRequest, "nothing to change")
                 } else {
-                    plan.content = content;
+                    let mut plan = Plan::new(EventContent::Settings(content));
+                    plan.effects = effects;
                     Ok(plan)
                 }
             }
@@ -344,10 +378,12 @@ pub async fn decide(
             } else if me.role != Role::Owner {
                 refuse(ErrorCode::Forbidden, "only the owner can delete the group")
             } else {
-                let mut plan = Plan::new("room.deleted", json!({})).with(Effect::DeleteRoom);
+                let mut plan = Plan::new(EventContent::RoomDeleted(RoomDeletedContent {}))
+                    .with(Effect::DeleteRoom);
                 for (user, _) in room.joined() {
-                    plan = plan.with(Effect::Leave { user: user.clone() });
-                    plan.also_notify.push(user.clone());
+                    plan = plan
+                        .with(Effect::Leave { user: user.clone() })
+                        .notifying(user.clone());
                 }
                 Ok(plan)
             }
@@ -358,18 +394,17 @@ pub async fn decide(
 /// A message in this room that a member who joined at `joined_seq` can see, not deleted.
 async fn visible_target(
     tx: &mut WriterTx,
-    room_id: &str,
+    room_id: &convo_federation::RoomId,
     joined_seq: i64,
-    event_id: &str,
+    event_id: &EventId,
 ) -> Result<Result<super::tx::Target, Error>, sqlx::Error> {
-    let not_found = || Error::new(ErrorCode::EventNotFound, "no such message in this room");
     Ok(match tx.find_target(event_id).await? {
         Some(target)
-            if target.room_id == room_id
+            if target.room_id == *room_id
                 && target.seq >= joined_seq
-                && target.kind == "message" =>
+                && target.kind == EventKind::Message =>
         {
-            if target.deleted {
+            if target.content.is_none() {
                 Err(Error::new(
                     ErrorCode::EventNotFound,
                     "that message was deleted",
@@ -378,6 +413,9 @@ async fn visible_target(
                 Ok(target)
             }
         }
-        _ => Err(not_found()),
+        _ => Err(Error::new(
+            ErrorCode::EventNotFound,
+            "no such message in this room",
+        )),
     })
 }

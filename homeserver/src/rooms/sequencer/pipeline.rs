@@ -13,7 +13,10 @@ use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio::task::{JoinError, JoinHandle};
 
-use super::{Job, Known, Outcome, Reply, Writer, new_events, reply, tx};
+use super::deliver::{Reply, reply};
+use super::known::Known;
+use super::writer::{Writer, new_events, plain};
+use super::{Job, Outcome, tx};
 use crate::db::{Db, now_ms};
 use tx::WriterTx;
 
@@ -83,16 +86,15 @@ impl Writer {
         let now = now_ms();
         // Decided in place: if this batch or the one in flight fails, every room is
         // forgotten anyway (`landed`).
-        let mut rooms = std::mem::take(&mut self.rooms);
         let mut decided = Vec::with_capacity(jobs.len());
         for job in jobs {
             let Job::Propose(proposal, to) = job else {
                 unreachable!("only plain messages are prepared");
             };
-            let outcome = self.plain(&mut rooms, &mut known, &proposal, now);
+            let state = self.rooms.get_mut(&proposal.room_id);
+            let outcome = plain(state, &mut known, &proposal, &mut self.next_pos, now);
             decided.push((Job::Propose(proposal, to), Outcome::Propose(outcome)));
         }
-        self.rooms = rooms;
         Ok(Prepared {
             jobs: decided,
             first_pos,
@@ -103,6 +105,11 @@ impl Writer {
     /// Starts writing a prepared batch.
     pub(super) fn dispatch(&mut self, prepared: Prepared) -> InFlight {
         self.recent = prepared.known;
+        self.in_flight_rooms = prepared
+            .jobs
+            .iter()
+            .map(|(job, _)| job.room().clone())
+            .collect();
         let db = self.db.clone();
         let deliveries = self.deliveries.clone();
         let task = tokio::spawn(async move { commit(&db, &deliveries, prepared.jobs).await });
@@ -128,6 +135,7 @@ impl Writer {
     pub(super) fn landed(&mut self, landed: Landed) -> Vec<Job> {
         let Landed { outcome, first_pos } = landed;
         self.recent.clear();
+        self.in_flight_rooms.clear();
         let redo = match outcome {
             Ok(Ok(())) => return Vec::new(),
             Ok(Err(jobs)) => jobs,

@@ -1,15 +1,15 @@
 //! The sequencer's transaction: the reads it needs while deciding, and the writes that
 //! accepted actions turn into, on either backend.
 
-use convo_federation::{RoomId, UserId};
+use convo_federation::{EventId, RoomId, UserId};
 use sha2::{Digest, Sha256};
 use sqlx::Row as _;
 
-use super::Known;
+use super::known::Known;
 use crate::db::Db;
 use crate::db::multi_row::{SqlCache, chunks};
-use crate::rooms::model::Event;
-use crate::rooms::store::{EVENT_COLUMNS, event_key};
+use crate::rooms::model::{Event, EventContent, EventKind, Role, RoomKind};
+use crate::rooms::store::{EVENT_COLUMNS, decode, event_key};
 
 pub use crate::db::WriteTx as WriterTx;
 use crate::{on_tx, with_db};
@@ -17,71 +17,83 @@ use crate::{on_tx, with_db};
 /// What the sequencer needs to know about an earlier event an action refers to.
 #[derive(Debug, Clone)]
 pub struct Target {
-    pub room_id: String,
+    pub room_id: RoomId,
     pub seq: i64,
-    pub sender: String,
-    pub kind: String,
-    pub deleted: bool,
-    pub content: serde_json::Value,
+    pub sender: UserId,
+    pub kind: EventKind,
+    /// The content as it is now (edited or not); `None` once deleted for everyone.
+    pub content: Option<EventContent>,
+}
+
+/// A group setting an event can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Name,
+    Topic,
+    AvatarUrl,
 }
 
 /// A write that an accepted action causes.
 #[derive(Debug, Clone)]
 pub enum Write {
     InsertRoom {
-        room_id: String,
-        kind: &'static str,
+        room_id: RoomId,
+        kind: RoomKind,
         direct_key: Option<String>,
         name: Option<String>,
         topic: Option<String>,
         avatar_url: Option<String>,
-        created_by: String,
+        created_by: UserId,
         created_at: i64,
     },
     /// Adds a member, or rejoins one who had left.
     JoinMember {
-        room_id: String,
-        user_id: String,
-        role: &'static str,
+        room_id: RoomId,
+        user_id: UserId,
+        role: Role,
         joined_at: i64,
         joined_seq: i64,
     },
     LeaveMember {
-        room_id: String,
-        user_id: String,
+        room_id: RoomId,
+        user_id: UserId,
         left_seq: i64,
     },
     SetRole {
-        room_id: String,
-        user_id: String,
-        role: &'static str,
+        room_id: RoomId,
+        user_id: UserId,
+        role: Role,
     },
     Settings {
-        room_id: String,
-        column: &'static str,
+        room_id: RoomId,
+        setting: Setting,
         value: Option<String>,
     },
     DeleteRoom {
-        room_id: String,
+        room_id: RoomId,
         at: i64,
     },
+    /// A message's text changed: its row shows the new content; the content as sent is
+    /// kept aside once (`original_content`), so that the event body stays whole.
     EditMessage {
-        event_id: String,
-        content: String,
+        target: EventId,
+        content: EventContent,
         at: i64,
     },
+    /// Delete for everyone: the message's content goes, and so do its reactions and the
+    /// content of its edits and reaction events.
     TombstoneMessage {
-        event_id: String,
+        target: EventId,
         at: i64,
     },
     SetReaction {
-        target: String,
-        user_id: String,
+        target: EventId,
+        user_id: UserId,
         emoji: String,
     },
     RemoveReaction {
-        target: String,
-        user_id: String,
+        target: EventId,
+        user_id: UserId,
     },
 }
 
@@ -96,8 +108,8 @@ pub struct TxnKey {
 impl TxnKey {
     pub fn of(event: &Event) -> Option<Self> {
         Some(Self {
-            room_id: RoomId::parse(&event.room_id).ok()?,
-            sender: UserId::parse(&event.sender).ok()?,
+            room_id: event.room_id.clone(),
+            sender: event.sender.clone(),
             txn_id: event.txn_id.clone()?,
         })
     }
@@ -184,7 +196,7 @@ pub async fn find_txns(db: &Db, keys: &[TxnKey]) -> Result<Known, sqlx::Error> {
             for row in query.fetch_all(pool).await? {
                 let event = crate::rooms::store::event_from_row(&row)?;
                 if let Some(key) = TxnKey::of(&event) {
-                    found.insert(key, super::duplicate(event));
+                    found.insert(key, super::known::duplicate(event));
                 }
             }
         });
@@ -198,9 +210,9 @@ impl WriterTx {
         static SQL: SqlCache = SqlCache::new();
         let params = self.params();
         for chunk in chunks(events, params) {
-            let sql = SQL.get(params, chunk.len(), 11, |rows| {
+            let sql = SQL.get(params, chunk.len(), 13, |rows| {
                 format!(
-                    "{} events (stream_pos, room_id, seq, event_id, event_key, sender, txn_id, txn_key, kind, content, origin_ts)
+                    "{} events (stream_pos, room_id, seq, event_id, event_key, sender, txn_id, txn_key, kind, content, origin_ts, nonce, relates_to)
                      VALUES {rows}",
                     params.insert_into()
                 )
@@ -208,11 +220,15 @@ impl WriterTx {
             on_tx!(self, conn => {
                 let mut query = sqlx::query(sql);
                 for event in chunk {
-                    let txn_key = event.txn_id.as_deref().map(|txn| txn_hash(&event.room_id, &event.sender, txn));
+                    let txn_key = event.txn_id.as_deref().map(|txn| txn_hash(event.room_id.as_str(), event.sender.as_str(), txn));
+                    let (content, target) = match &event.content {
+                        Some(content) => (content.content_json(), content.target().map(EventId::as_str)),
+                        None => ("{}".to_owned(), None),
+                    };
                     query = query
-                        .bind(event.pos).bind(&event.room_id).bind(event.seq).bind(&event.event_id)
-                        .bind(event_key(&event.event_id)).bind(&event.sender).bind(&event.txn_id).bind(txn_key).bind(&event.kind)
-                        .bind(event.content.to_string()).bind(event.ts);
+                        .bind(event.pos).bind(event.room_id.as_str()).bind(event.seq).bind(event.event_id.as_str())
+                        .bind(event_key(event.event_id.as_str())).bind(event.sender.as_str()).bind(&event.txn_id).bind(txn_key)
+                        .bind(event.kind.as_str()).bind(content).bind(event.ts).bind(&event.nonce).bind(target);
                 }
                 query.execute(conn).await?;
             });
@@ -221,21 +237,25 @@ impl WriterTx {
     }
 
     /// The event `event_id`, if it exists.
-    pub async fn find_target(&mut self, event_id: &str) -> Result<Option<Target>, sqlx::Error> {
+    pub async fn find_target(&mut self, event_id: &EventId) -> Result<Option<Target>, sqlx::Error> {
         on_tx!(self, conn => {
             let row = sqlx::query(concat!("SELECT room_id, seq, sender, kind, deleted_at, content FROM events WHERE ", crate::event_id_is_1!()))
-                .bind(event_id)
+                .bind(event_id.as_str())
                 .fetch_optional(conn)
                 .await?;
             row.map(|row| {
+                let kind = decode(EventKind::parse(&row.try_get::<String, _>("kind")?))?;
+                let deleted = row.try_get::<Option<i64>, _>("deleted_at")?.is_some();
+                let content = match deleted {
+                    true => None,
+                    false => Some(decode(EventContent::from_parts(kind, &row.try_get::<String, _>("content")?))?),
+                };
                 Ok(Target {
-                    room_id: row.try_get("room_id")?,
+                    room_id: decode(RoomId::parse(&row.try_get::<String, _>("room_id")?))?,
                     seq: row.try_get("seq")?,
-                    sender: row.try_get("sender")?,
-                    kind: row.try_get("kind")?,
-                    deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
-                    content: serde_json::from_str(&row.try_get::<String, _>("content")?)
-                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                    sender: decode(UserId::parse(&row.try_get::<String, _>("sender")?))?,
+                    kind,
+                    content,
                 })
             })
             .transpose()
@@ -243,13 +263,13 @@ impl WriterTx {
     }
 
     /// The room already made for this direct-chat key, if any.
-    pub async fn find_direct(&mut self, direct_key: &str) -> Result<Option<String>, sqlx::Error> {
+    pub async fn find_direct(&mut self, direct_key: &str) -> Result<Option<RoomId>, sqlx::Error> {
         on_tx!(self, conn => {
             sqlx::query("SELECT room_id FROM rooms WHERE direct_key = $1")
                 .bind(direct_key)
                 .fetch_optional(conn)
                 .await?
-                .map(|row| row.try_get("room_id"))
+                .map(|row| decode(RoomId::parse(&row.try_get::<String, _>("room_id")?)))
                 .transpose()
         })
     }
@@ -262,8 +282,8 @@ impl WriterTx {
                         "INSERT INTO rooms (room_id, kind, direct_key, name, topic, avatar_url, created_by, created_at)
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     )
-                    .bind(room_id).bind(*kind).bind(direct_key).bind(name).bind(topic).bind(avatar_url)
-                    .bind(created_by).bind(created_at)
+                    .bind(room_id.as_str()).bind(kind.as_str()).bind(direct_key).bind(name).bind(topic).bind(avatar_url)
+                    .bind(created_by.as_str()).bind(created_at)
                     .execute(conn).await?;
                 }
                 Write::JoinMember { room_id, user_id, role, joined_at, joined_seq } => {
@@ -273,52 +293,64 @@ impl WriterTx {
                          ON CONFLICT (room_id, user_id) DO UPDATE SET role = $3, joined = TRUE, joined_at = $4,
                              joined_seq = $5, left_seq = NULL, hidden = FALSE",
                     )
-                    .bind(room_id).bind(user_id).bind(*role).bind(joined_at).bind(joined_seq)
+                    .bind(room_id.as_str()).bind(user_id.as_str()).bind(role.as_str()).bind(joined_at).bind(joined_seq)
                     .execute(conn).await?;
                 }
                 Write::LeaveMember { room_id, user_id, left_seq } => {
                     sqlx::query("UPDATE room_members SET joined = FALSE, left_seq = $3 WHERE room_id = $1 AND user_id = $2")
-                        .bind(room_id).bind(user_id).bind(left_seq)
+                        .bind(room_id.as_str()).bind(user_id.as_str()).bind(left_seq)
                         .execute(conn).await?;
                 }
                 Write::SetRole { room_id, user_id, role } => {
                     sqlx::query("UPDATE room_members SET role = $3 WHERE room_id = $1 AND user_id = $2")
-                        .bind(room_id).bind(user_id).bind(*role)
+                        .bind(room_id.as_str()).bind(user_id.as_str()).bind(role.as_str())
                         .execute(conn).await?;
                 }
-                Write::Settings { room_id, column, value } => {
-                    let sql = match *column {
-                        "name" => "UPDATE rooms SET name = $2 WHERE room_id = $1",
-                        "topic" => "UPDATE rooms SET topic = $2 WHERE room_id = $1",
-                        _ => "UPDATE rooms SET avatar_url = $2 WHERE room_id = $1",
+                Write::Settings { room_id, setting, value } => {
+                    let sql = match setting {
+                        Setting::Name => "UPDATE rooms SET name = $2 WHERE room_id = $1",
+                        Setting::Topic => "UPDATE rooms SET topic = $2 WHERE room_id = $1",
+                        Setting::AvatarUrl => "UPDATE rooms SET avatar_url = $2 WHERE room_id = $1",
                     };
-                    sqlx::query(sql).bind(room_id).bind(value).execute(conn).await?;
+                    sqlx::query(sql).bind(room_id.as_str()).bind(value).execute(conn).await?;
                 }
                 Write::DeleteRoom { room_id, at } => {
                     sqlx::query("UPDATE rooms SET deleted_at = $2 WHERE room_id = $1")
-                        .bind(room_id).bind(at).execute(conn).await?;
+                        .bind(room_id.as_str()).bind(at).execute(conn).await?;
                 }
-                Write::EditMessage { event_id, content, at } => {
-                    sqlx::query(concat!("UPDATE events SET content = $2, edited_at = $3 WHERE ", crate::event_id_is_1!()))
-                        .bind(event_id).bind(content).bind(at).execute(conn).await?;
+                Write::EditMessage { target, content, at } => {
+                    sqlx::query(concat!(
+                        "UPDATE events SET original_content = COALESCE(original_content, content), content = $2, edited_at = $3 WHERE ",
+                        crate::event_id_is_1!()
+                    ))
+                    .bind(target.as_str()).bind(content.content_json()).bind(at).execute(conn).await?;
                 }
-                Write::TombstoneMessage { event_id, at } => {
-                    sqlx::query(concat!("UPDATE events SET content = '{}', deleted_at = $2 WHERE ", crate::event_id_is_1!()))
-                        .bind(event_id).bind(at).execute(&mut *conn).await?;
+                Write::TombstoneMessage { target, at } => {
+                    sqlx::query(concat!(
+                        "UPDATE events SET content = '{}', original_content = NULL, deleted_at = $2 WHERE ",
+                        crate::event_id_is_1!()
+                    ))
+                    .bind(target.as_str()).bind(at).execute(&mut *conn).await?;
+                    // Its edits carry its text, its reaction events the reactions.
+                    sqlx::query(
+                        "UPDATE events SET content = '{}', original_content = NULL, deleted_at = $2
+                         WHERE relates_to = $1 AND kind IN ('message.edit', 'message.reaction')",
+                    )
+                    .bind(target.as_str()).bind(at).execute(&mut *conn).await?;
                     sqlx::query("DELETE FROM reactions WHERE target_event_id = $1")
-                        .bind(event_id).execute(conn).await?;
+                        .bind(target.as_str()).execute(conn).await?;
                 }
                 Write::SetReaction { target, user_id, emoji } => {
                     sqlx::query(
                         "INSERT INTO reactions (target_event_id, user_id, emoji) VALUES ($1, $2, $3)
                          ON CONFLICT (target_event_id, user_id) DO UPDATE SET emoji = $3",
                     )
-                    .bind(target).bind(user_id).bind(emoji)
+                    .bind(target.as_str()).bind(user_id.as_str()).bind(emoji)
                     .execute(conn).await?;
                 }
                 Write::RemoveReaction { target, user_id } => {
                     sqlx::query("DELETE FROM reactions WHERE target_event_id = $1 AND user_id = $2")
-                        .bind(target).bind(user_id).execute(conn).await?;
+                        .bind(target.as_str()).bind(user_id.as_str()).execute(conn).await?;
                 }
             }
             Ok(())
@@ -329,14 +361,14 @@ impl WriterTx {
 impl WriterTx {
     pub async fn set_muted(
         &mut self,
-        room_id: &str,
-        user_id: &str,
+        room_id: &RoomId,
+        user_id: &UserId,
         muted: bool,
     ) -> Result<(), sqlx::Error> {
         on_tx!(self, conn => {
             sqlx::query("UPDATE room_members SET muted = $3 WHERE room_id = $1 AND user_id = $2")
-                .bind(room_id)
-                .bind(user_id)
+                .bind(room_id.as_str())
+                .bind(user_id.as_str())
                 .bind(muted)
                 .execute(conn)
                 .await?;

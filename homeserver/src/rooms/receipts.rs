@@ -1,21 +1,25 @@
-//! Delivery and read receipts. Devices report cumulative positions per room; this task
-//! gathers them for a short interval, keeps only the highest per member and room, writes them
-//! in one transaction (with the time each position was reached, for ticks' times), and sends
-//! each room's members one `receipts` frame listing what moved. Readers' own devices get an
-//! `unread` frame, so reading on one device clears the count on all of them.
+//! Delivery and read receipts: the owner of the members' positions (`room_members`'s
+//! `delivered_up_to` and `read_up_to`) and of the `receipt_log`. Devices report cumulative
+//! positions per room; this task gathers them for a short interval, keeps only the highest
+//! per member and room, writes them in one transaction (with the time each position was
+//! reached, for ticks' times), and tells each room's members once what moved. Readers' own
+//! devices hear their new unread count, so reading on one device clears it on all of them.
+//!
+//! On shutdown ([`Receipts::stop`]) it takes no new receipts and writes those it holds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use convo_federation::UserId;
-use serde_json::json;
-use tokio::sync::mpsc;
+use convo_federation::{RoomId, UserId};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
-use super::Hub;
+use super::fanout::{Fanout, PositionUpdate};
+use super::members::MemberDirectory;
+use super::store;
 use crate::db::multi_row::{SqlCache, chunks};
 use crate::db::{Db, now_ms};
-use crate::rooms::store;
 
 /// Receipts waiting for the aggregator before new ones are dropped (they are cumulative, so a
 /// later one makes up for a dropped one).
@@ -23,8 +27,8 @@ const QUEUE: usize = 65_536;
 
 #[derive(Debug)]
 struct Update {
-    room_id: String,
-    user_id: String,
+    room_id: RoomId,
+    user_id: UserId,
     delivered: i64,
     read: i64,
 }
@@ -33,64 +37,110 @@ struct Update {
 #[derive(Clone, Debug)]
 pub struct Receipts {
     updates: mpsc::Sender<Update>,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+/// What the receipts task needs.
+pub struct ReceiptsTask {
+    pub db: Db,
+    pub fanout: Arc<dyn Fanout>,
+    pub members: Arc<MemberDirectory>,
+    pub flush: Duration,
+}
+
+impl std::fmt::Debug for ReceiptsTask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptsTask")
+            .field("flush", &self.flush)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Receipts {
-    pub fn start(db: Db, hub: Arc<Hub>, flush: Duration) -> Self {
+    pub fn start(task: ReceiptsTask) -> (Self, JoinHandle<()>) {
         let (updates, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(db, hub, flush, rx));
-        Self { updates }
+        let (stop, stopping) = watch::channel(false);
+        let handle = tokio::spawn(run(task, rx, stopping));
+        (
+            Self {
+                updates,
+                stop: Arc::new(stop),
+            },
+            handle,
+        )
     }
 
     /// `user_id` has received everything in `room_id` up to `seq`.
-    pub fn delivered(&self, room_id: &str, user_id: &UserId, seq: i64) {
+    pub fn delivered(&self, room_id: &RoomId, user_id: &UserId, seq: i64) {
         self.push(room_id, user_id, seq, 0);
     }
 
     /// `user_id` has read everything in `room_id` up to `seq` (which implies received).
-    pub fn read(&self, room_id: &str, user_id: &UserId, seq: i64) {
+    pub fn read(&self, room_id: &RoomId, user_id: &UserId, seq: i64) {
         self.push(room_id, user_id, seq, seq);
     }
 
-    fn push(&self, room_id: &str, user_id: &UserId, delivered: i64, read: i64) {
+    /// Takes no more receipts; the task writes the ones it holds and ends.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    fn push(&self, room_id: &RoomId, user_id: &UserId, delivered: i64, read: i64) {
         let update = Update {
-            room_id: room_id.to_owned(),
-            user_id: user_id.to_string(),
+            room_id: room_id.clone(),
+            user_id: user_id.clone(),
             delivered,
             read,
         };
         if self.updates.try_send(update).is_err() {
-            tracing::warn!("receipt queue full; a receipt was dropped");
+            tracing::warn!("receipt queue full or closed; a receipt was dropped");
         }
     }
 }
 
-async fn run(db: Db, hub: Arc<Hub>, flush: Duration, mut rx: mpsc::Receiver<Update>) {
+async fn run(task: ReceiptsTask, mut rx: mpsc::Receiver<Update>, mut stop: watch::Receiver<bool>) {
     let mut buffer = Vec::new();
-    while let Some(first) = rx.recv().await {
+    let mut stopping = false;
+    loop {
+        let first = tokio::select! {
+            first = rx.recv() => first,
+            _ = stop.wait_for(|stop| *stop), if !stopping => {
+                stopping = true;
+                rx.close();
+                continue;
+            }
+        };
+        let Some(first) = first else { break };
         buffer.push(first);
-        tokio::time::sleep(flush).await;
+        if !stopping {
+            // Gather for a moment, unless told to stop meanwhile.
+            tokio::select! {
+                () = tokio::time::sleep(task.flush) => {}
+                _ = stop.wait_for(|stop| *stop) => {}
+            }
+        }
         while let Ok(update) = rx.try_recv() {
             buffer.push(update);
         }
         // (room, user) → (delivered, read): the highest of each.
-        let mut merged: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+        let mut merged: BTreeMap<(RoomId, UserId), (i64, i64)> = BTreeMap::new();
         for update in buffer.drain(..) {
             let entry = merged.entry((update.room_id, update.user_id)).or_default();
             entry.0 = entry.0.max(update.delivered).max(update.read);
             entry.1 = entry.1.max(update.read);
         }
-        match write(&db, &merged).await {
-            Ok(moved) => announce(&db, &hub, moved).await,
+        match write(&task.db, &merged).await {
+            Ok(moved) => announce(&task, moved).await,
             Err(err) => tracing::error!(cause = %err, "could not store receipts"),
         }
     }
+    tracing::debug!("receipts stopped");
 }
 
 /// What changed for one member of one room.
 struct Moved {
-    room_id: String,
-    user_id: String,
+    room_id: RoomId,
+    user_id: UserId,
     delivered_up_to: i64,
     read_up_to: i64,
     delivered_moved: bool,
@@ -102,14 +152,14 @@ struct Moved {
 /// this runs beside the sequencer, and the shorter it holds the write lock the better.
 async fn write(
     db: &Db,
-    merged: &BTreeMap<(String, String), (i64, i64)>,
+    merged: &BTreeMap<(RoomId, UserId), (i64, i64)>,
 ) -> Result<Vec<Moved>, sqlx::Error> {
     use sqlx::Row as _;
     static CURRENT: SqlCache = SqlCache::new();
     static UPDATE: SqlCache = SqlCache::new();
     static LOG: SqlCache = SqlCache::new();
     let now = now_ms();
-    let pairs: Vec<(&String, &String)> = merged.keys().map(|(r, u)| (r, u)).collect();
+    let pairs: Vec<&(RoomId, UserId)> = merged.keys().collect();
     let mut tx = crate::db::WriteTx::begin(db).await?;
     let params = tx.params();
     let mut moved = Vec::new();
@@ -124,8 +174,8 @@ async fn write(
         });
         let rows = crate::on_tx!(&mut tx, conn => {
             let mut query = sqlx::query(sql);
-            for (room_id, user_id) in chunk {
-                query = query.bind(*room_id).bind(*user_id);
+            for &(room_id, user_id) in chunk {
+                query = query.bind(room_id.as_str()).bind(user_id.as_str());
             }
             let mut rows = Vec::new();
             for row in query.fetch_all(conn).await? {
@@ -139,9 +189,14 @@ async fn write(
             rows
         });
         for (room_id, user_id, old_delivered, old_read) in rows {
-            let Some(&(delivered, read)) = merged.get(&(room_id.clone(), user_id.clone())) else {
+            let key = (
+                store::decode(RoomId::parse(&room_id))?,
+                store::decode(UserId::parse(&user_id))?,
+            );
+            let Some(&(delivered, read)) = merged.get(&key) else {
                 continue;
             };
+            let (room_id, user_id) = key;
             let delivered_up_to = old_delivered.max(delivered);
             let read_up_to = old_read.max(read);
             if delivered_up_to == old_delivered && read_up_to == old_read {
@@ -171,7 +226,7 @@ async fn write(
         crate::on_tx!(&mut tx, conn => {
             let mut query = sqlx::query(sql);
             for m in chunk {
-                query = query.bind(&m.room_id).bind(&m.user_id).bind(m.delivered_up_to).bind(m.read_up_to);
+                query = query.bind(m.room_id.as_str()).bind(m.user_id.as_str()).bind(m.delivered_up_to).bind(m.read_up_to);
             }
             query.execute(conn).await?;
         });
@@ -197,7 +252,7 @@ async fn write(
         crate::on_tx!(&mut tx, conn => {
             let mut query = sqlx::query(sql);
             for (m, kind, up_to) in chunk {
-                query = query.bind(&m.room_id).bind(&m.user_id).bind(*kind).bind(*up_to).bind(m.ts);
+                query = query.bind(m.room_id.as_str()).bind(m.user_id.as_str()).bind(*kind).bind(*up_to).bind(m.ts);
             }
             query.execute(conn).await?;
         });
@@ -206,50 +261,32 @@ async fn write(
     Ok(moved)
 }
 
-async fn announce(db: &Db, hub: &Hub, moved: Vec<Moved>) {
-    let mut by_room: BTreeMap<&str, Vec<&Moved>> = BTreeMap::new();
+async fn announce(task: &ReceiptsTask, moved: Vec<Moved>) {
+    let mut by_room: BTreeMap<&RoomId, Vec<PositionUpdate>> = BTreeMap::new();
     for m in &moved {
-        by_room.entry(&m.room_id).or_default().push(m);
+        by_room.entry(&m.room_id).or_default().push(PositionUpdate {
+            user_id: m.user_id.clone(),
+            delivered_up_to: m.delivered_up_to,
+            read_up_to: m.read_up_to,
+            ts: m.ts,
+        });
     }
     for (room_id, updates) in by_room {
-        let members = match store::joined_members(db, room_id).await {
-            Ok(members) => members
-                .into_iter()
-                .filter_map(|m| UserId::parse(&m).ok())
-                .collect::<Vec<_>>(),
-            Err(err) => {
-                tracing::error!(cause = %err, "cannot load room members for receipts");
-                continue;
-            }
-        };
-        let frame: Arc<str> = Arc::from(
-            json!({
-                "type": "receipts",
-                "room_id": room_id,
-                "updates": updates.iter().map(|m| json!({
-                    "user_id": m.user_id,
-                    "delivered_up_to": m.delivered_up_to,
-                    "read_up_to": m.read_up_to,
-                    "ts": m.ts,
-                })).collect::<Vec<_>>(),
-            })
-            .to_string(),
-        );
-        hub.send_to_users(&members, &frame, None);
+        match task.members.joined(room_id).await {
+            Ok(members) => task.fanout.receipts(room_id, &members, &updates),
+            Err(err) => tracing::error!(cause = %err, "cannot load room members for receipts"),
+        }
     }
     for m in moved.iter().filter(|m| m.read_moved) {
-        let Ok(user) = UserId::parse(&m.user_id) else {
-            continue;
-        };
-        let unread = match store::membership(db, &m.room_id, &m.user_id).await {
-            Ok(Some(membership)) => store::unread_count(db, &m.room_id, &m.user_id, &membership)
-                .await
-                .unwrap_or(0),
+        let unread = match store::membership(&task.db, &m.room_id, &m.user_id).await {
+            Ok(Some(membership)) => {
+                store::unread_count(&task.db, &m.room_id, &m.user_id, &membership)
+                    .await
+                    .unwrap_or(0)
+            }
             _ => 0,
         };
-        let frame: Arc<str> = Arc::from(
-            json!({ "type": "unread", "room_id": m.room_id, "read_up_to": m.read_up_to, "unread_count": unread }).to_string(),
-        );
-        hub.send_to_users([&user], &frame, None);
+        task.fanout
+            .unread(&m.user_id, &m.room_id, m.read_up_to, unread);
     }
 }

@@ -1,0 +1,85 @@
+//! A room list entry, as `GET /rooms` answers and the gateway's snapshot carries it: one
+//! type, so that both give the same shape.
+
+use convo_federation::UserId;
+use poem_openapi::Object;
+
+use super::content::{Role, RoomKind};
+use super::event::RoomEvent;
+use crate::rooms::model;
+use crate::rooms::store;
+
+/// Another member's receipt positions: every message with a seq at or below
+/// `delivered_up_to` has reached one of their devices (✓✓); at or below `read_up_to`, they
+/// read it (blue).
+#[derive(Debug, Clone, Object)]
+pub struct MemberPosition {
+    pub user_id: String,
+    pub delivered_up_to: i64,
+    pub read_up_to: i64,
+}
+
+/// One of my chats.
+#[derive(Debug, Clone, Object)]
+pub struct RoomSummary {
+    pub room_id: String,
+    pub kind: RoomKind,
+    /// Groups: the name (as it was when I left, if I left). Absent for direct chats.
+    #[oai(skip_serializing_if_is_none)]
+    pub name: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub topic: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub avatar_url: Option<String>,
+    /// Direct chats: the other person.
+    #[oai(skip_serializing_if_is_none)]
+    pub peer: Option<String>,
+    pub role: Role,
+    /// False once I left or was removed (I keep what I saw until then).
+    pub joined: bool,
+    pub muted: bool,
+    /// The newest message I can see.
+    #[oai(skip_serializing_if_is_none)]
+    pub last_message: Option<RoomEvent>,
+    /// The newest seq I can see.
+    pub last_seq: i64,
+    /// Messages from others after my read position (not deleted, not deleted for me).
+    pub unread_count: i64,
+    /// My read position (a seq).
+    pub read_up_to: i64,
+    /// The other members' delivered/read positions, to draw ticks of my messages (empty
+    /// once I left).
+    pub receipts: Vec<MemberPosition>,
+}
+
+impl RoomSummary {
+    pub fn new(summary: store::RoomSummary, viewer: &UserId) -> Self {
+        let role = model::Role::parse(&summary.membership.role).unwrap_or(model::Role::Member);
+        Self {
+            room_id: summary.room_id.into(),
+            kind: summary.kind.into(),
+            name: summary.name,
+            topic: summary.topic,
+            avatar_url: summary.avatar_url,
+            peer: summary.peer.map(String::from),
+            role: role.into(),
+            joined: summary.membership.joined,
+            muted: summary.membership.muted,
+            last_message: summary
+                .last_message
+                .map(|m| RoomEvent::new(m, None, viewer)),
+            last_seq: summary.last_seq,
+            unread_count: summary.unread_count,
+            read_up_to: summary.membership.read_up_to,
+            receipts: summary
+                .positions
+                .into_iter()
+                .map(|p| MemberPosition {
+                    user_id: p.user_id.into(),
+                    delivered_up_to: p.delivered_up_to,
+                    read_up_to: p.read_up_to,
+                })
+                .collect(),
+        }
+    }
+}
