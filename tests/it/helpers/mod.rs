@@ -3,6 +3,7 @@
 mod client;
 pub mod db;
 mod server;
+pub mod strict;
 mod ws;
 
 #[allow(unused_imports)]

@@ -37,7 +37,7 @@ pub enum CreateRegistrationTokenResponse {
     Created(Json<RegistrationToken>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

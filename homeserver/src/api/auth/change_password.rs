@@ -19,7 +19,7 @@ pub struct ChangePasswordRequest {
     pub new_password: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

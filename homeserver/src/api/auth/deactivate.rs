@@ -18,7 +18,7 @@ pub struct DeactivateRequest {
     pub password: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

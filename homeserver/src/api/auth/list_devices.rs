@@ -27,7 +27,7 @@ pub struct DeviceList {
     pub devices: Vec<DeviceInfo>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -26,7 +26,7 @@ pub struct LoginRequest {
     pub device_name: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

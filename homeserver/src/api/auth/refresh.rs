@@ -16,7 +16,7 @@ pub struct RefreshRequest {
     pub refresh_token: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -39,7 +39,7 @@ pub enum RegisterResponse {
     Created(Json<OwnProfile>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

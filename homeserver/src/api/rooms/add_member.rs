@@ -22,7 +22,7 @@ pub struct AddMemberRequest {
     pub user_id: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

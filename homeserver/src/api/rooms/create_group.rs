@@ -38,7 +38,7 @@ pub enum CreateGroupResponse {
     Created(Json<CreatedRoom>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

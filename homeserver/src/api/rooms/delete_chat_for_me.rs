@@ -11,7 +11,7 @@ use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

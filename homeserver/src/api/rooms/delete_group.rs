@@ -12,7 +12,7 @@ use crate::api::security::BearerAuth;
 use crate::rooms::model::Action;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

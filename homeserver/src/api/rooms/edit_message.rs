@@ -21,7 +21,7 @@ pub struct EditMessageRequest {
     pub text: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -26,7 +26,7 @@ pub struct ReceiptList {
     pub receipts: Vec<Receipt>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

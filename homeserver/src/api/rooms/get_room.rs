@@ -33,7 +33,7 @@ pub struct RoomDetails {
     pub members: Vec<Member>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

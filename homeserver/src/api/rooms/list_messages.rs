@@ -23,7 +23,7 @@ pub struct MessagePage {
     pub read_up_to: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -40,7 +40,7 @@ pub struct RoomList {
     pub rooms: Vec<RoomSummary>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -22,7 +22,7 @@ pub struct ReadPosition {
     pub read_up_to: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

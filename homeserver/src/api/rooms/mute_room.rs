@@ -17,7 +17,7 @@ pub struct MuteRequest {
     pub muted: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -24,7 +24,7 @@ pub struct DirectRoom {
     pub created: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -21,7 +21,7 @@ pub struct ReactRequest {
     pub emoji: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -25,7 +25,7 @@ pub struct SendMessageRequest {
     pub reply_to: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

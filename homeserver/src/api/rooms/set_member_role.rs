@@ -23,7 +23,7 @@ pub struct SetMemberRoleRequest {
     pub role: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -26,7 +26,7 @@ pub struct UpdateRoomRequest {
     pub avatar_url: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -23,7 +23,7 @@ pub struct PublicProfile {
     pub deactivated: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -16,7 +16,7 @@ pub struct PrivacyRequest {
     pub last_seen: LastSeenVisibility,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]

@@ -31,7 +31,7 @@ pub struct UpdateProfileRequest {
     pub phone: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
