@@ -1,7 +1,9 @@
 //! Shared test helpers: the test server, its database, and a small JSON client.
 
 mod client;
+mod contract;
 pub mod db;
+pub mod schema;
 mod server;
 pub mod strict;
 mod ws;
