@@ -61,25 +61,111 @@ async fn served_document_is_the_committed_one() {
 }
 
 #[test]
-fn every_operation_has_an_id_and_documents_errors() {
-    let spec: Value = serde_yaml::from_str(&convo_homeserver::api::spec_yaml()).unwrap();
+fn every_operation_has_an_id_and_documents_its_errors() {
+    let spec = committed();
     let paths = spec["paths"].as_object().expect("paths");
     assert!(paths.len() >= 10);
+    let mut ids = BTreeSet::new();
     for (path, item) in paths {
         for (method, operation) in item.as_object().unwrap() {
             let id = operation["operationId"].as_str().unwrap_or("");
             assert!(!id.is_empty(), "{method} {path} has no operationId");
+            assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
             let responses = operation["responses"].as_object().unwrap();
-            assert!(responses.contains_key("400"), "{id} does not document 400");
-            assert!(responses.contains_key("500"), "{id} does not document 500");
+            let documents = |status: &str| responses.contains_key(status);
+            let mut needed = vec!["500", "503"];
+            if operation.get("security").is_some() {
+                needed.push("401");
+            }
+            if operation.get("requestBody").is_some() {
+                needed.extend(["400", "413", "415"]);
+            }
+            if path.contains('{') {
+                // Path parameters are bounded and parsed: a bad one is a 400.
+                needed.push("400");
+            }
+            for status in needed {
+                assert!(documents(status), "{id} does not document {status}");
+            }
+            // The router answers 405, and 404 for unknown routes; no operation does.
+            assert!(!documents("405"), "{id} documents 405");
+            for (status, response) in responses {
+                if status.starts_with('2') {
+                    continue;
+                }
+                assert_eq!(
+                    response["content"]["application/json; charset=utf-8"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{id} {status} is not the error body"
+                );
+                if status == "429" {
+                    assert_eq!(response["headers"]["RETRY-AFTER"]["required"], true, "{id}");
+                }
+            }
         }
     }
-    let codes = &spec["components"]["schemas"]["ErrorCode"]["enum"];
-    assert!(
-        codes
-            .as_array()
-            .is_some_and(|c| c.iter().any(|v| v == "INVALID_CREDENTIALS"))
-    );
+}
+
+/// The variants of `ErrorCode`, read from the source, in the wire's SCREAMING_SNAKE_CASE.
+fn error_codes_in_the_source() -> BTreeSet<String> {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../homeserver/src/error.rs"),
+    )
+    .expect("error.rs");
+    let body = source
+        .split("pub enum ErrorCode {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("the ErrorCode enum");
+    body.lines()
+        .map(str::trim)
+        .filter(|line| !line.starts_with("//") && !line.starts_with('#') && line.ends_with(','))
+        .map(|line| {
+            let name = line.trim_end_matches(',');
+            let mut wire = String::new();
+            for (i, c) in name.char_indices() {
+                if c.is_uppercase() && i > 0 {
+                    wire.push('_');
+                }
+                wire.push(c.to_ascii_uppercase());
+            }
+            wire
+        })
+        .collect()
+}
+
+#[test]
+fn the_error_code_enum_is_complete_and_each_code_has_a_documented_status() {
+    let spec = committed();
+    let documented: BTreeSet<String> = spec["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("ErrorCode enum")
+        .iter()
+        .map(|c| c.as_str().expect("code").to_owned())
+        .collect();
+    let source = error_codes_in_the_source();
+    assert!(source.len() > 30, "found only {source:?}");
+    assert_eq!(documented, source);
+    let statuses: BTreeSet<&str> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .flat_map(|operation| operation["responses"].as_object().unwrap().keys())
+        .map(String::as_str)
+        .collect();
+    for code in &documented {
+        let parsed: convo_homeserver::error::ErrorCode =
+            poem_openapi::types::ParseFromJSON::parse_from_json(Some(Value::String(code.clone())))
+                .unwrap_or_else(|_| panic!("{code} does not parse"));
+        let status = parsed.status().as_u16().to_string();
+        // The router's own answers (unknown route, wrong method) belong to no operation.
+        let routers = matches!(code.as_str(), "NOT_FOUND" | "METHOD_NOT_ALLOWED");
+        assert!(
+            routers || statuses.contains(status.as_str()),
+            "{code} answers {status}, which no operation documents"
+        );
+    }
 }
 
 /// The HTTP methods an OpenAPI 3.0 path item may hold.

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod merged;
+pub mod nullable;
 pub mod rooms;
 pub mod security;
 pub mod text;

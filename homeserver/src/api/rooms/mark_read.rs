@@ -7,6 +7,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::gateway::connection::mark_read;
 use crate::state::AppState;
@@ -41,7 +42,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<ReadRequest>,
-    ) -> ApiResult<Json<ReadPosition>> {
+    ) -> ApiResult<Json<ReadPosition>, { AUTHED | BODY | NOT_FOUND }> {
         let read_up_to = mark_read(&state, &auth.0.user_id, &room_id, body.seq).await?;
         Ok(Json(ReadPosition { read_up_to }))
     }

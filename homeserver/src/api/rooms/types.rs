@@ -4,6 +4,7 @@ use convo_federation::{EventId, RoomId, UserId};
 use poem_openapi::Object;
 use serde_json::Value;
 
+use crate::api::nullable::Nullable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::rooms::model::Committed;
 use crate::rooms::store::StoredEvent;
@@ -26,9 +27,10 @@ pub struct RoomEvent {
     pub content: Value,
     /// Server time of acceptance, ms since the Unix epoch.
     pub ts: i64,
-    pub txn_id: Option<String>,
-    /// Messages: when last edited.
-    pub edited_at: Option<i64>,
+    /// The sender's transaction id; `null` for events made without one.
+    pub txn_id: Nullable<String>,
+    /// Messages: when last edited; `null` if never.
+    pub edited_at: Nullable<i64>,
     /// Messages: deleted for everyone.
     pub deleted: bool,
     /// Messages: reactions, one per user.
@@ -56,8 +58,8 @@ impl RoomEvent {
             kind: event.kind,
             content: event.content,
             ts: event.ts,
-            txn_id: event.txn_id,
-            edited_at: stored.edited_at,
+            txn_id: event.txn_id.into(),
+            edited_at: stored.edited_at.into(),
             deleted: stored.deleted_at.is_some(),
             reactions: reactions
                 .into_iter()
