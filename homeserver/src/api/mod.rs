@@ -36,7 +36,10 @@ pub fn service() -> OpenApiService<Api, ()> {
     OpenApiService::new(Api::default(), "Convo", env!("CARGO_PKG_VERSION"))
         .description(
             "The client API of a Convo homeserver. Every error has the body \
-             `{\"code\": \"STABLE_CODE\", \"message\": \"…\"}`; clients match on `code`.",
+             `{\"code\": \"STABLE_CODE\", \"message\": \"…\"}`; clients match on `code`. \
+             Answers never leave a field out: a field without a value is `null`. In a request \
+             body, `null` means no value: in an update it clears the field, elsewhere it is the \
+             same as leaving the field out.",
         )
         .url_prefix("/api/v1")
 }
