@@ -1,4 +1,6 @@
-//! Shared test helpers: the test server, its database, and a small JSON client.
+//! Shared test helpers: the test server, its database, a small JSON client whose every answer
+//! is checked against the OpenAPI document (`contract`), the schema validator behind it
+//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`).
 
 mod client;
 mod contract;
