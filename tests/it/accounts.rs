@@ -87,15 +87,7 @@ async fn post_concurrently(server: &TestServer, path: &str, bodies: Vec<Value>) 
     let mut tasks = tokio::task::JoinSet::new();
     for body in bodies {
         let request = server.client.post(server.url(path)).json(&body);
-        tasks.spawn(async move {
-            Reply::from_response(
-                request
-                    .send()
-                    .await
-                    .expect("request reaches the test server"),
-            )
-            .await
-        });
+        tasks.spawn(Reply::send(request));
     }
     tasks.join_all().await
 }

@@ -90,10 +90,49 @@ async fn a_partial_update_changes_only_the_fields_given() {
     // An empty body changes nothing and still answers with the profile.
     let reply = update(&server, &alice, json!({})).await;
     assert_eq!(reply.assert_status(200), &expected);
-    // `null` is the same as leaving the field out.
-    let reply = update(&server, &alice, json!({ "display_name": null })).await;
-    assert_eq!(reply.assert_status(200), &expected);
     assert_eq!(me(&server, &alice).await, expected);
+}
+
+#[tokio::test]
+async fn null_clears_a_field_and_leaving_it_out_keeps_it() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let all = json!({
+        "display_name": "Alice",
+        "about": "hi",
+        "avatar_url": "convo://localhost/media/abc",
+        "email": "alice@example.org",
+        "phone": "+442079460958",
+    });
+    update(&server, &alice, all.clone())
+        .await
+        .assert_status(200);
+    let reply = update(
+        &server,
+        &alice,
+        json!({ "display_name": null, "phone": null }),
+    )
+    .await;
+    let body = reply.assert_status(200).clone();
+    assert_eq!(body["display_name"], Value::Null);
+    assert_eq!(body["phone"], Value::Null);
+    for field in ["about", "avatar_url", "email"] {
+        assert_eq!(body[field], all[field], "{field}");
+    }
+    assert_eq!(me(&server, &alice).await, body);
+    let reply = update(
+        &server,
+        &alice,
+        json!({ "about": null, "avatar_url": null, "email": null }),
+    )
+    .await;
+    let body = reply.assert_status(200).clone();
+    for field in ["display_name", "about", "avatar_url", "email", "phone"] {
+        assert_eq!(body[field], Value::Null, "{field}");
+    }
+    // The phone and email are free for someone else again.
+    let bob = server.user("bob").await;
+    update(&server, &bob, all.clone()).await.assert_status(200);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ mod messages;
 mod ownership;
 mod paging;
 mod reactions;
+mod receipts;
 mod room_list;
 mod sequence;
 mod visibility;

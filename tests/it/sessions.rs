@@ -212,13 +212,8 @@ async fn requests_without_a_bearer_token_are_refused() {
     let basic = server
         .client
         .get(server.url(ME))
-        .header("authorization", "Basic YWxpY2U6cGFzc3dvcmQ=")
-        .send()
-        .await
-        .expect("request reaches the test server");
-    Reply::from_response(basic)
-        .await
-        .assert_error(401, "MISSING_TOKEN");
+        .header("authorization", "Basic YWxpY2U6cGFzc3dvcmQ=");
+    Reply::send(basic).await.assert_error(401, "MISSING_TOKEN");
 }
 
 #[tokio::test]
@@ -739,13 +734,7 @@ fn racing_logins(server: &TestServer, username: &str, n: usize) -> tokio::task::
             .client
             .post(server.url(LOGIN))
             .json(&json!({ "username": username, "password": PASSWORD }));
-        logins.spawn(async move {
-            let response = request
-                .send()
-                .await
-                .expect("request reaches the test server");
-            Reply::from_response(response).await
-        });
+        logins.spawn(Reply::send(request));
     }
     logins
 }

@@ -1,9 +1,12 @@
 //! The REST API under `/api/v1`, described with poem-openapi: one file per operation,
-//! grouped by area. [`service`] assembles them into one OpenAPI service.
+//! grouped by area; each area's `mod.rs` lists its operations once, as a tuple type.
+//! [`service`] assembles them into one OpenAPI service.
 
 pub mod admin;
 pub mod auth;
 pub mod error;
+pub mod merged;
+pub use crate::wire::nullable;
 pub mod rooms;
 pub mod security;
 pub mod text;
@@ -25,21 +28,20 @@ pub enum ApiTags {
     Admin,
 }
 
-/// Every operation of the REST API.
-pub type Api = (auth::Api, users::Api, rooms::Api, admin::Api);
+/// Every operation of the REST API, each path described once (see [`merged`]).
+pub type Api = merged::OnePathEach<(auth::Api, users::Api, rooms::Api, admin::Api)>;
 
 /// The OpenAPI service: the routes and the document describing them.
 pub fn service() -> OpenApiService<Api, ()> {
-    OpenApiService::new(
-        (auth::api(), users::api(), rooms::api(), admin::api()),
-        "Convo",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
-        "The client API of a Convo homeserver. Every error has the body \
-             `{\"code\": \"STABLE_CODE\", \"message\": \"…\"}`; clients match on `code`.",
-    )
-    .url_prefix("/api/v1")
+    OpenApiService::new(Api::default(), "Convo", env!("CARGO_PKG_VERSION"))
+        .description(
+            "The client API of a Convo homeserver. Every error has the body \
+             `{\"code\": \"STABLE_CODE\", \"message\": \"…\"}`; clients match on `code`. \
+             Answers never leave a field out: a field without a value is `null`. In a request \
+             body, `null` means no value: in an update it clears the field, elsewhere it is the \
+             same as leaving the field out.",
+        )
+        .url_prefix("/api/v1")
 }
 
 /// The document as YAML, exactly as committed in `openapi/convo.yaml`.

@@ -2,6 +2,7 @@
 
 use poem_openapi::{ApiResponse, Object};
 
+use super::nullable::Nullable;
 use crate::accounts::Account;
 use crate::sessions::TokenPair;
 
@@ -19,13 +20,14 @@ pub struct OwnProfile {
     /// Full user id, `@username:server`.
     pub user_id: String,
     pub username: String,
-    pub display_name: Option<String>,
+    /// `null` when not set (as for the fields below).
+    pub display_name: Nullable<String>,
     /// Status text shown under the name.
-    pub about: Option<String>,
-    pub avatar_url: Option<String>,
-    pub email: Option<String>,
+    pub about: Nullable<String>,
+    pub avatar_url: Nullable<String>,
+    pub email: Nullable<String>,
     /// E.164, e.g. `+442079460958`.
-    pub phone: Option<String>,
+    pub phone: Nullable<String>,
     /// Whether this account administers the server.
     pub is_admin: bool,
     /// Milliseconds since the Unix epoch.
@@ -47,11 +49,11 @@ impl From<Account> for OwnProfile {
         Self {
             user_id: account.user_id,
             username: account.localpart,
-            display_name: account.display_name,
-            about: account.about,
-            avatar_url: account.avatar_url,
-            email: account.email,
-            phone: account.phone,
+            display_name: account.display_name.into(),
+            about: account.about.into(),
+            avatar_url: account.avatar_url.into(),
+            email: account.email.into(),
+            phone: account.phone.into(),
             is_admin: account.is_admin,
             created_at: account.created_at,
             last_seen: if account.last_seen_visible {

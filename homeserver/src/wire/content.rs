@@ -132,8 +132,11 @@ pub enum MemberContent {
 /// cleared it (the name is never cleared).
 #[derive(Debug, Clone, Object)]
 pub struct SettingsContent {
+    #[oai(nullable)]
     pub name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub topic: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub avatar_url: MaybeUndefined<String>,
 }
 

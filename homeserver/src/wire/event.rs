@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use convo_federation::UserId;
 use poem_openapi::{Object, Union};
 
+use super::Nullable;
 use super::content::{
     DeleteContent, EditContent, EventContentDoc, MemberContent, MessageContent, ReactionContent,
     RoomCreatedContent, RoomDeletedContent, SettingsContent,
@@ -36,18 +37,16 @@ macro_rules! room_events {
                 /// Position in this server's stream (what a device resumes from).
                 pub pos: i64,
                 pub sender: String,
-                /// Absent once removed: a message deleted for everyone, and its edits and
+                /// `null` once removed: a message deleted for everyone, and its edits and
                 /// reaction events.
-                #[oai(skip_serializing_if_is_none)]
-                pub content: Option<$content>,
+                pub content: Nullable<$content>,
                 /// Server time of acceptance, ms since the Unix epoch.
                 pub ts: i64,
-                /// The sender's transaction id: only in the sender's own view.
-                #[oai(skip_serializing_if_is_none)]
-                pub txn_id: Option<String>,
-                /// When the message was last edited (messages only; absent if never).
-                #[oai(skip_serializing_if_is_none)]
-                pub edited_at: Option<i64>,
+                /// The sender's transaction id, in the sender's own view; `null` for others
+                /// and for events made without one.
+                pub txn_id: Nullable<String>,
+                /// Messages: when last edited; `null` if never.
+                pub edited_at: Nullable<i64>,
                 /// True once the content was removed (deleted for everyone).
                 pub deleted: bool,
                 /// Reactions to a message, one per user (empty for other events).
@@ -91,10 +90,11 @@ macro_rules! room_events {
                             content: match content {
                                 Some(EventContentDoc::$kind(c)) => Some(c),
                                 _ => None,
-                            },
+                            }
+                            .into(),
                             ts: event.ts,
-                            txn_id,
-                            edited_at: stored.edited_at,
+                            txn_id: txn_id.into(),
+                            edited_at: stored.edited_at.into(),
                             deleted: stored.deleted_at.is_some(),
                             reactions,
                         }),

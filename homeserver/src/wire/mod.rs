@@ -5,8 +5,10 @@
 
 pub mod content;
 pub mod event;
+pub mod nullable;
 pub mod room;
 
 pub use content::EventContentDoc;
 pub use event::{Reaction, RoomEvent};
+pub use nullable::Nullable;
 pub use room::{MemberPosition, RoomSummary};

@@ -4,6 +4,7 @@
 use convo_federation::UserId;
 use poem_openapi::Object;
 
+use super::Nullable;
 use super::content::{Role, RoomKind};
 use super::event::RoomEvent;
 use crate::rooms::model;
@@ -24,23 +25,19 @@ pub struct MemberPosition {
 pub struct RoomSummary {
     pub room_id: String,
     pub kind: RoomKind,
-    /// Groups: the name (as it was when I left, if I left). Absent for direct chats.
-    #[oai(skip_serializing_if_is_none)]
-    pub name: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub topic: Option<String>,
-    #[oai(skip_serializing_if_is_none)]
-    pub avatar_url: Option<String>,
-    /// Direct chats: the other person.
-    #[oai(skip_serializing_if_is_none)]
-    pub peer: Option<String>,
+    /// Groups: the name (as it was when I left, if I left); `null` for direct chats (as are
+    /// topic and avatar when not set).
+    pub name: Nullable<String>,
+    pub topic: Nullable<String>,
+    pub avatar_url: Nullable<String>,
+    /// Direct chats: the other person; `null` for groups.
+    pub peer: Nullable<String>,
     pub role: Role,
     /// False once I left or was removed (I keep what I saw until then).
     pub joined: bool,
     pub muted: bool,
-    /// The newest message I can see.
-    #[oai(skip_serializing_if_is_none)]
-    pub last_message: Option<RoomEvent>,
+    /// The newest message I can see; `null` if none.
+    pub last_message: Nullable<RoomEvent>,
     /// The newest seq I can see.
     pub last_seq: i64,
     /// Messages from others after my read position (not deleted, not deleted for me).
@@ -58,16 +55,17 @@ impl RoomSummary {
         Self {
             room_id: summary.room_id.into(),
             kind: summary.kind.into(),
-            name: summary.name,
-            topic: summary.topic,
-            avatar_url: summary.avatar_url,
-            peer: summary.peer.map(String::from),
+            name: summary.name.into(),
+            topic: summary.topic.into(),
+            avatar_url: summary.avatar_url.into(),
+            peer: summary.peer.map(String::from).into(),
             role: role.into(),
             joined: summary.membership.joined,
             muted: summary.membership.muted,
             last_message: summary
                 .last_message
-                .map(|m| RoomEvent::new(m, None, viewer)),
+                .map(|m| RoomEvent::new(m, None, viewer))
+                .into(),
             last_seq: summary.last_seq,
             unread_count: summary.unread_count,
             read_up_to: summary.membership.read_up_to,

@@ -113,16 +113,7 @@ async fn register_needs_a_json_content_type() {
         reply.assert_error(415, "UNSUPPORTED_CONTENT_TYPE");
     }
     // No content type at all.
-    let reply = Reply::from_response(
-        server
-            .client
-            .post(server.url(REGISTER))
-            .body(body.clone())
-            .send()
-            .await
-            .expect("request reaches the test server"),
-    )
-    .await;
+    let reply = Reply::send(server.client.post(server.url(REGISTER)).body(body.clone())).await;
     reply.assert_error(415, "UNSUPPORTED_CONTENT_TYPE");
     assert_no_account(&server, &viewer, "alice").await;
 

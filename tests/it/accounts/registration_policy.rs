@@ -123,6 +123,17 @@ async fn registration_tokens_count_their_uses_and_may_be_unlimited() {
     let unlimited = reply.assert_status(201);
     assert_eq!(unlimited["uses_allowed"], Value::Null);
     assert_eq!(unlimited["expires_at"], Value::Null);
+    // `null` is the same as leaving a limit out.
+    let reply = server
+        .post(
+            TOKENS,
+            Some(&admin.access_token),
+            json!({ "uses_allowed": null, "expires_in_secs": null }),
+        )
+        .await;
+    let also_unlimited = reply.assert_status(201);
+    assert_eq!(also_unlimited["uses_allowed"], Value::Null);
+    assert_eq!(also_unlimited["expires_at"], Value::Null);
     let unlimited = unlimited["token"].as_str().expect("token").to_owned();
     assert_ne!(unlimited, three, "tokens must be random");
 

@@ -1,7 +1,10 @@
-//! A small JSON client for the tests: every call returns status, headers and parsed body.
+//! A small JSON client for the tests: every call returns status, headers and parsed body,
+//! and every answer is checked against the OpenAPI document ([`super::contract`]).
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+
+use super::contract;
 
 /// One HTTP answer.
 #[derive(Debug)]
@@ -13,10 +16,23 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub async fn from_response(response: reqwest::Response) -> Self {
+    /// Sends `request` and reads the answer, which must be what the document says (else this
+    /// panics, naming the operation, the status and what does not match).
+    pub async fn send(request: reqwest::RequestBuilder) -> Self {
+        let (client, request) = request.build_split();
+        let request = request.expect("a well-formed request");
+        let method = request.method().clone();
+        let path = request.url().path().to_owned();
+        let response = client
+            .execute(request)
+            .await
+            .expect("request reaches the test server");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let text = response.text().await.expect("read response body");
+        if let Err(mismatch) = contract::check(&method, &path, status, &headers, &text) {
+            panic!("the answer breaks openapi/convo.yaml: {mismatch}");
+        }
         let body = if text.is_empty() {
             Value::Null
         } else {

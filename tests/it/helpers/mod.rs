@@ -1,8 +1,13 @@
-//! Shared test helpers: the test server, its database, and a small JSON client.
+//! Shared test helpers: the test server, its database, a small JSON client whose every answer
+//! is checked against the OpenAPI document (`contract`), the schema validator behind it
+//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`).
 
 mod client;
+mod contract;
 pub mod db;
+pub mod schema;
 mod server;
+pub mod strict;
 mod ws;
 
 #[allow(unused_imports)]

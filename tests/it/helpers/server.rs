@@ -187,13 +187,7 @@ impl TestServer {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        Reply::from_response(
-            request
-                .send()
-                .await
-                .expect("request reaches the test server"),
-        )
-        .await
+        Reply::send(request).await
     }
 
     /// Sends raw bytes with the given content type.
@@ -213,13 +207,7 @@ impl TestServer {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        Reply::from_response(
-            request
-                .send()
-                .await
-                .expect("request reaches the test server"),
-        )
-        .await
+        Reply::send(request).await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {

@@ -347,7 +347,7 @@ async fn an_empty_topic_clears_it_but_a_group_keeps_its_name() {
         .clone();
     assert_eq!(body["topic"], json!(null));
 
-    for name in ["", "  "] {
+    for name in [json!(""), json!("  "), json!(null)] {
         update_room(&server, &alice, &room, json!({ "name": name }))
             .await
             .assert_error(400, "INVALID_REQUEST");
@@ -357,4 +357,39 @@ async fn an_empty_topic_clears_it_but_a_group_keeps_its_name() {
         .assert_status(200)
         .clone();
     assert_eq!(body["name"], "Named");
+}
+
+#[tokio::test]
+async fn null_clears_a_topic_or_avatar_and_leaving_it_out_keeps_it() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let room = create_group(&server, &alice, "Named", &[]).await;
+    let avatar = "https://example.org/club.png";
+    update_room(
+        &server,
+        &alice,
+        &room,
+        json!({ "topic": "Something", "avatar_url": avatar, "txn_id": null }),
+    )
+    .await
+    .assert_status(200);
+    update_room(&server, &alice, &room, json!({ "topic": null }))
+        .await
+        .assert_status(200);
+    let body = details(&server, &alice, &room)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(
+        (&body["topic"], &body["avatar_url"], &body["name"]),
+        (&json!(null), &json!(avatar), &json!("Named"))
+    );
+    update_room(&server, &alice, &room, json!({ "avatar_url": null }))
+        .await
+        .assert_status(200);
+    let body = details(&server, &alice, &room)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(body["avatar_url"], json!(null));
 }

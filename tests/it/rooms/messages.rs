@@ -59,6 +59,21 @@ async fn a_reply_names_a_message_of_the_same_room() {
         json!({ "text": "yes please", "reply_to": id_of(&question) })
     );
 
+    // `null` is the same as no reply.
+    let plain = post_message(
+        &server,
+        &bob,
+        &room,
+        json!({ "txn_id": txn(), "text": "just this", "reply_to": null }),
+    )
+    .await;
+    let plain = plain.assert_status(200).clone();
+    let events = history(&server, &alice, &room).await;
+    assert_eq!(
+        event(&events, id_of(&plain))["content"],
+        json!({ "text": "just this" })
+    );
+
     reply_to(&server, &bob, &room, id_of(&foreign))
         .await
         .assert_error(404, "EVENT_NOT_FOUND");

@@ -7,17 +7,19 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, FORBIDDEN};
+use crate::api::nullable::Nullable;
 use crate::api::security::BearerAuth;
 use crate::error::{Error, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct CreateRegistrationTokenRequest {
-    /// How many registrations it allows; left out: unlimited.
-    #[oai(validator(minimum(value = "1"), maximum(value = "1000000")))]
+    /// How many registrations it allows; left out or `null`: unlimited.
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "1000000")))]
     pub uses_allowed: Option<u32>,
-    /// Seconds until it expires; left out: never.
-    #[oai(validator(minimum(value = "1"), maximum(value = "31536000")))]
+    /// Seconds until it expires; left out or `null`: never.
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "31536000")))]
     pub expires_in_secs: Option<u64>,
 }
 
@@ -25,9 +27,10 @@ pub struct CreateRegistrationTokenRequest {
 pub struct RegistrationToken {
     /// The token. It is shown only now; the server keeps only its hash.
     pub token: String,
-    pub uses_allowed: Option<u32>,
-    /// Milliseconds since the Unix epoch, if it expires.
-    pub expires_at: Option<i64>,
+    /// How many registrations it allows; `null`: unlimited.
+    pub uses_allowed: Nullable<u32>,
+    /// When it expires, in milliseconds since the Unix epoch; `null`: never.
+    pub expires_at: Nullable<i64>,
 }
 
 #[derive(Debug, ApiResponse)]
@@ -37,7 +40,7 @@ pub enum CreateRegistrationTokenResponse {
     Created(Json<RegistrationToken>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -54,7 +57,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<CreateRegistrationTokenRequest>,
-    ) -> ApiResult<CreateRegistrationTokenResponse> {
+    ) -> ApiResult<CreateRegistrationTokenResponse, { AUTHED | BODY | FORBIDDEN }> {
         let admin = state.accounts.get_active(&auth.0.user_id).await?;
         if !admin.is_admin {
             return Err(Error::new(ErrorCode::Forbidden, "only server admins may do this").into());
@@ -67,8 +70,8 @@ impl Api {
         Ok(CreateRegistrationTokenResponse::Created(Json(
             RegistrationToken {
                 token: created.token,
-                uses_allowed: created.uses_allowed,
-                expires_at: created.expires_at,
+                uses_allowed: created.uses_allowed.into(),
+                expires_at: created.expires_at.into(),
             },
         )))
     }

@@ -2,8 +2,5 @@
 
 mod create_registration_token;
 
+/// Every admin operation; `Api::default()` builds it.
 pub type Api = create_registration_token::Api;
-
-pub fn api() -> Api {
-    create_registration_token::Api
-}

@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::api::types::NoContent;
@@ -18,7 +19,7 @@ pub struct DeactivateRequest {
     pub password: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -36,7 +37,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<DeactivateRequest>,
-    ) -> ApiResult<NoContent> {
+    ) -> ApiResult<NoContent, { AUTHED | BODY }> {
         let session = auth.0;
         state
             .accounts

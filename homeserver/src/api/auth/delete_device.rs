@@ -6,11 +6,12 @@ use poem_openapi::param::Path;
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -27,7 +28,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         #[oai(validator(max_length = 64))] device_id: Path<String>,
-    ) -> ApiResult<NoContent> {
+    ) -> ApiResult<NoContent, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         state.sessions.revoke(&auth.0.user_id, &device_id).await?;
         Ok(NoContent::Done)
     }

@@ -6,6 +6,8 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::AUTHED;
+use crate::api::nullable::Nullable;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
 
@@ -17,7 +19,8 @@ pub struct DeviceInfo {
     pub created_at: i64,
     /// When the device last logged in or refreshed its tokens (ms since the epoch).
     pub last_seen_at: i64,
-    pub last_seen_ip: Option<String>,
+    /// The address it last logged in or refreshed from; `null` when unknown.
+    pub last_seen_ip: Nullable<String>,
     /// Whether this is the device making the request.
     pub current: bool,
 }
@@ -27,7 +30,7 @@ pub struct DeviceList {
     pub devices: Vec<DeviceInfo>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -43,7 +46,7 @@ impl Api {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-    ) -> ApiResult<Json<DeviceList>> {
+    ) -> ApiResult<Json<DeviceList>, { AUTHED }> {
         let session = auth.0;
         let devices = state.sessions.list(&session.user_id).await?;
         let devices = devices
@@ -54,7 +57,7 @@ impl Api {
                 name: d.name,
                 created_at: d.created_at,
                 last_seen_at: d.last_seen_at,
-                last_seen_ip: d.last_seen_ip,
+                last_seen_ip: d.last_seen_ip.into(),
             })
             .collect();
         Ok(Json(DeviceList { devices }))

@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{ALWAYS, BODY, FORBIDDEN, TOO_MANY_REQUESTS, UNAUTHORIZED};
 use crate::api::text::Text;
 use crate::api::types::{TokenResponse, client_ip};
 use crate::error::{Error, ErrorCode};
@@ -13,20 +14,21 @@ use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct LoginRequest {
-    /// The username (or full `@user:server` id). Give this or `email`.
-    #[oai(validator(max_length = 255))]
+    /// The username (or full `@user:server` id). Give this or `email`; `null` is the same as
+    /// leaving it out.
+    #[oai(nullable, validator(max_length = 255))]
     pub username: Option<Text>,
     /// The account's email address. Give this or `username`.
-    #[oai(validator(max_length = 254))]
+    #[oai(nullable, validator(max_length = 254))]
     pub email: Option<Text>,
     #[oai(validator(max_length = 512))]
     pub password: Text,
     /// Shown in the device list, e.g. "Firefox on Linux".
-    #[oai(validator(max_length = 64))]
+    #[oai(nullable, validator(max_length = 64))]
     pub device_name: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -45,7 +47,10 @@ impl Api {
         state: Data<&AppState>,
         addr: &RemoteAddr,
         body: Json<LoginRequest>,
-    ) -> ApiResult<Json<TokenResponse>> {
+    ) -> ApiResult<
+        Json<TokenResponse>,
+        { ALWAYS | BODY | UNAUTHORIZED | FORBIDDEN | TOO_MANY_REQUESTS },
+    > {
         let body = body.0;
         let identifier = match (body.username.as_deref(), body.email.as_deref()) {
             (Some(username), None) => username,

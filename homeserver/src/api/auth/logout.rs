@@ -5,11 +5,12 @@ use poem_openapi::OpenApi;
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -21,7 +22,11 @@ impl Api {
         operation_id = "logout",
         tag = "ApiTags::Auth"
     )]
-    async fn logout(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<NoContent> {
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<NoContent, { AUTHED | NOT_FOUND }> {
         let session = auth.0;
         state
             .sessions

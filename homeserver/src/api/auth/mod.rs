@@ -9,6 +9,7 @@ mod logout;
 mod refresh;
 mod register;
 
+/// Every auth operation; `Api::default()` builds it.
 pub type Api = (
     register::Api,
     login::Api,
@@ -19,16 +20,3 @@ pub type Api = (
     change_password::Api,
     deactivate::Api,
 );
-
-pub fn api() -> Api {
-    (
-        register::Api,
-        login::Api,
-        refresh::Api,
-        logout::Api,
-        list_devices::Api,
-        delete_device::Api,
-        change_password::Api,
-        deactivate::Api,
-    )
-}

@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{ALWAYS, BODY, UNAUTHORIZED};
 use crate::api::text::Text;
 use crate::api::types::{TokenResponse, client_ip};
 use crate::state::AppState;
@@ -16,7 +17,7 @@ pub struct RefreshRequest {
     pub refresh_token: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -36,7 +37,7 @@ impl Api {
         state: Data<&AppState>,
         addr: &RemoteAddr,
         body: Json<RefreshRequest>,
-    ) -> ApiResult<Json<TokenResponse>> {
+    ) -> ApiResult<Json<TokenResponse>, { ALWAYS | BODY | UNAUTHORIZED }> {
         let pair = state
             .sessions
             .refresh(&body.refresh_token, client_ip(addr))

@@ -7,6 +7,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use crate::accounts::NewAccount;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{ALWAYS, BODY, CONFLICT, FORBIDDEN, TOO_MANY_REQUESTS};
 use crate::api::text::Text;
 use crate::api::types::{OwnProfile, client_ip};
 use crate::state::AppState;
@@ -20,15 +21,17 @@ pub struct RegisterRequest {
     /// containing the username.
     #[oai(validator(max_length = 512))]
     pub password: Text,
-    #[oai(validator(max_length = 254))]
+    /// Optional, as are the fields below; `null` or an empty string is the same as leaving
+    /// it out.
+    #[oai(nullable, validator(max_length = 254))]
     pub email: Option<Text>,
     /// International format: `+` and 7–15 digits; spaces and dashes are ignored.
-    #[oai(validator(max_length = 32))]
+    #[oai(nullable, validator(max_length = 32))]
     pub phone: Option<Text>,
-    #[oai(validator(max_length = 64))]
+    #[oai(nullable, validator(max_length = 64))]
     pub display_name: Option<Text>,
     /// Needed when the server's registration policy is `token`.
-    #[oai(validator(max_length = 128))]
+    #[oai(nullable, validator(max_length = 128))]
     pub registration_token: Option<Text>,
 }
 
@@ -39,7 +42,7 @@ pub enum RegisterResponse {
     Created(Json<OwnProfile>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -56,7 +59,8 @@ impl Api {
         state: Data<&AppState>,
         addr: &RemoteAddr,
         body: Json<RegisterRequest>,
-    ) -> ApiResult<RegisterResponse> {
+    ) -> ApiResult<RegisterResponse, { ALWAYS | BODY | FORBIDDEN | CONFLICT | TOO_MANY_REQUESTS }>
+    {
         if let Some(ip) = client_ip(addr) {
             state.limits.register_by_address(&ip)?;
         }

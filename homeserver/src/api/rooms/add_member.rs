@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types::{self, EventAck};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, CONFLICT, FORBIDDEN, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::rooms::model::Action;
@@ -15,14 +16,15 @@ use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct AddMemberRequest {
-    /// Retrying with the same id never adds twice.
-    #[oai(validator(max_length = 64))]
+    /// Retrying with the same id never adds twice. Optional; `null` is the same as leaving
+    /// it out.
+    #[oai(nullable, validator(max_length = 64))]
     pub txn_id: Option<Text>,
     #[oai(validator(max_length = 255))]
     pub user_id: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -40,7 +42,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<AddMemberRequest>,
-    ) -> ApiResult<Json<EventAck>> {
+    ) -> ApiResult<Json<EventAck>, { AUTHED | BODY | FORBIDDEN | NOT_FOUND | CONFLICT }> {
         let room_id = types::room_id(&room_id)?;
         let body = body.0;
         let action = Action::AddMember {

@@ -7,6 +7,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, CONFLICT, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::state::AppState;
@@ -17,9 +18,10 @@ pub struct CreateGroupRequest {
     /// 1–64 characters.
     #[oai(validator(max_length = 256))]
     pub name: Text,
-    #[oai(validator(max_length = 2048))]
+    /// Optional, as is the avatar; `null` is the same as leaving it out.
+    #[oai(nullable, validator(max_length = 2048))]
     pub topic: Option<Text>,
-    #[oai(validator(max_length = 1024))]
+    #[oai(nullable, validator(max_length = 1024))]
     pub avatar_url: Option<Text>,
     /// Users to add besides the creator, who becomes the owner.
     #[oai(validator(max_items = 1024))]
@@ -38,7 +40,7 @@ pub enum CreateGroupResponse {
     Created(Json<CreatedRoom>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -55,7 +57,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<CreateGroupRequest>,
-    ) -> ApiResult<CreateGroupResponse> {
+    ) -> ApiResult<CreateGroupResponse, { AUTHED | BODY | NOT_FOUND | CONFLICT }> {
         let body = body.0;
         let members = body
             .members

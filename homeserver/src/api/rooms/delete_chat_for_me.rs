@@ -7,11 +7,12 @@ use poem_openapi::param::Path;
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -29,7 +30,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
-    ) -> ApiResult<NoContent> {
+    ) -> ApiResult<NoContent, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         state.rooms.delete_for_me(&auth.0.user_id, &room_id).await?;
         Ok(NoContent::Done)

@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types::{self, EventAck};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, FORBIDDEN, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::rooms::model::Action;
@@ -21,7 +22,7 @@ pub struct EditMessageRequest {
     pub text: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -40,7 +41,7 @@ impl Api {
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         #[oai(validator(max_length = 255))] event_id: Path<String>,
         body: Json<EditMessageRequest>,
-    ) -> ApiResult<Json<EventAck>> {
+    ) -> ApiResult<Json<EventAck>, { AUTHED | BODY | FORBIDDEN | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let body = body.0;
         let action = Action::Edit {

@@ -8,16 +8,18 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
+use crate::api::nullable::Nullable;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct Receipt {
     pub user_id: String,
-    /// When it reached one of their devices (ms since the epoch); absent: not yet.
-    pub delivered_at: Option<i64>,
-    /// When they read it; absent: not yet.
-    pub read_at: Option<i64>,
+    /// When it reached one of their devices (ms since the epoch); `null`: not yet.
+    pub delivered_at: Nullable<i64>,
+    /// When they read it; `null`: not yet.
+    pub read_at: Nullable<i64>,
 }
 
 #[derive(Debug, Object)]
@@ -26,7 +28,7 @@ pub struct ReceiptList {
     pub receipts: Vec<Receipt>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -44,7 +46,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         #[oai(validator(max_length = 255))] event_id: Path<String>,
-    ) -> ApiResult<Json<ReceiptList>> {
+    ) -> ApiResult<Json<ReceiptList>, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let event_id = types::event_id(&event_id)?;
         let receipts = state
@@ -56,8 +58,8 @@ impl Api {
                 .into_iter()
                 .map(|r| Receipt {
                     user_id: r.user_id.into(),
-                    delivered_at: r.delivered_at,
-                    read_at: r.read_at,
+                    delivered_at: r.delivered_at.into(),
+                    read_at: r.read_at.into(),
                 })
                 .collect(),
         }))

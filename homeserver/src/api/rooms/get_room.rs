@@ -8,6 +8,8 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
+use crate::api::nullable::Nullable;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
 use crate::wire::content::{Role, RoomKind};
@@ -24,9 +26,10 @@ pub struct Member {
 pub struct RoomDetails {
     pub room_id: String,
     pub kind: RoomKind,
-    pub name: Option<String>,
-    pub topic: Option<String>,
-    pub avatar_url: Option<String>,
+    /// `null` for direct chats (as are topic and avatar when not set).
+    pub name: Nullable<String>,
+    pub topic: Nullable<String>,
+    pub avatar_url: Nullable<String>,
     pub created_by: String,
     pub created_at: i64,
     /// Members: owner first, then admins, then by join time. For someone who left: the
@@ -34,7 +37,7 @@ pub struct RoomDetails {
     pub members: Vec<Member>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -51,15 +54,15 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
-    ) -> ApiResult<Json<RoomDetails>> {
+    ) -> ApiResult<Json<RoomDetails>, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let d = state.rooms.details(&auth.0.user_id, &room_id).await?;
         Ok(Json(RoomDetails {
             room_id: d.room_id.into(),
             kind: d.kind.into(),
-            name: d.view.name,
-            topic: d.view.topic,
-            avatar_url: d.view.avatar_url,
+            name: d.view.name.into(),
+            topic: d.view.topic.into(),
+            avatar_url: d.view.avatar_url.into(),
             created_by: d.created_by.into(),
             created_at: d.created_at,
             members: d

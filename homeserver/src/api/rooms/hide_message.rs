@@ -7,11 +7,12 @@ use poem_openapi::param::Path;
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -29,7 +30,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         #[oai(validator(max_length = 255))] event_id: Path<String>,
-    ) -> ApiResult<NoContent> {
+    ) -> ApiResult<NoContent, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let event_id = types::event_id(&event_id)?;
         state

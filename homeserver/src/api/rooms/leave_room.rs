@@ -8,11 +8,12 @@ use poem_openapi::payload::Json;
 use super::types::{self, EventAck};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, FORBIDDEN, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::rooms::model::Action;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -29,7 +30,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
-    ) -> ApiResult<Json<EventAck>> {
+    ) -> ApiResult<Json<EventAck>, { AUTHED | BAD_REQUEST | FORBIDDEN | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let action = Action::Leave;
         let committed = state

@@ -8,6 +8,8 @@ use poem_openapi::{Object, OpenApi};
 use super::types::{self, RoomEvent};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BAD_REQUEST, NOT_FOUND};
+use crate::api::nullable::Nullable;
 use crate::api::security::BearerAuth;
 use crate::error::{Error, ErrorCode};
 use crate::rooms::store::Page;
@@ -17,13 +19,13 @@ use crate::state::AppState;
 pub struct MessagePage {
     /// Events in ascending `seq` order.
     pub events: Vec<RoomEvent>,
-    /// Pass as `before` for the previous page; absent at the start of what you can see.
-    pub prev_before: Option<i64>,
+    /// Pass as `before` for the previous page; `null` at the start of what you can see.
+    pub prev_before: Nullable<i64>,
     /// The caller's read position in this room.
     pub read_up_to: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -53,7 +55,7 @@ impl Api {
             validator(minimum(value = "1"), maximum(value = "1000"))
         )]
         limit: Query<u32>,
-    ) -> ApiResult<Json<MessagePage>> {
+    ) -> ApiResult<Json<MessagePage>, { AUTHED | BAD_REQUEST | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let page = match (before.0, after.0) {
             (Some(_), Some(_)) => {
@@ -88,7 +90,7 @@ impl Api {
             .collect();
         Ok(Json(MessagePage {
             events,
-            prev_before,
+            prev_before: prev_before.into(),
             read_up_to: page.membership.read_up_to,
         }))
     }

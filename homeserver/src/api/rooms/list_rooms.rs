@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::AUTHED;
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
 use crate::wire::RoomSummary;
@@ -15,7 +16,7 @@ pub struct RoomList {
     pub rooms: Vec<RoomSummary>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -32,7 +33,7 @@ impl Api {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-    ) -> ApiResult<Json<RoomList>> {
+    ) -> ApiResult<Json<RoomList>, { AUTHED }> {
         let me = &auth.0.user_id;
         let rooms = state.rooms.list(me).await?;
         Ok(Json(RoomList {

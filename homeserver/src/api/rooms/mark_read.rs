@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::state::AppState;
 
@@ -23,7 +24,7 @@ pub struct ReadPosition {
     pub read_up_to: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -42,7 +43,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<ReadRequest>,
-    ) -> ApiResult<Json<ReadPosition>> {
+    ) -> ApiResult<Json<ReadPosition>, { AUTHED | BODY | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let read_up_to = state
             .rooms

@@ -22,6 +22,7 @@ mod set_member_role;
 pub mod types;
 mod update_room;
 
+/// Every rooms operation; `Api::default()` builds it. (Tuples of at most 12: nested by topic.)
 pub type Api = (
     (
         create_group::Api,
@@ -49,33 +50,3 @@ pub type Api = (
     ),
     (mark_read::Api, get_receipts::Api),
 );
-
-pub fn api() -> Api {
-    (
-        (
-            create_group::Api,
-            open_direct::Api,
-            list_rooms::Api,
-            get_room::Api,
-            update_room::Api,
-            delete_group::Api,
-        ),
-        (
-            add_member::Api,
-            remove_member::Api,
-            set_member_role::Api,
-            leave_room::Api,
-            delete_chat_for_me::Api,
-            mute_room::Api,
-        ),
-        (
-            send_message::Api,
-            edit_message::Api,
-            delete_message::Api,
-            react::Api,
-            hide_message::Api,
-            list_messages::Api,
-        ),
-        (mark_read::Api, get_receipts::Api),
-    )
-}

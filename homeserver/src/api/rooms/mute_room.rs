@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::types::NoContent;
 use crate::state::AppState;
@@ -17,7 +18,7 @@ pub struct MuteRequest {
     pub muted: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -35,7 +36,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<MuteRequest>,
-    ) -> ApiResult<NoContent> {
+    ) -> ApiResult<NoContent, { AUTHED | BODY | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         state
             .rooms

@@ -7,6 +7,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::state::AppState;
@@ -24,7 +25,7 @@ pub struct DirectRoom {
     pub created: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -41,7 +42,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<OpenDirectRequest>,
-    ) -> ApiResult<Json<DirectRoom>> {
+    ) -> ApiResult<Json<DirectRoom>, { AUTHED | BODY | NOT_FOUND }> {
         let other = types::user_id(&body.user_id)?;
         let (room_id, created) = state.rooms.open_direct(&auth.0.user_id, &other).await?;
         Ok(Json(DirectRoom {

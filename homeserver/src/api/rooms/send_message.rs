@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types::{self, EventAck};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, FORBIDDEN, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::rooms::model::Action;
@@ -20,12 +21,12 @@ pub struct SendMessageRequest {
     pub txn_id: Text,
     #[oai(validator(max_length = 65536))]
     pub text: Text,
-    /// The event id of the message this answers.
-    #[oai(validator(max_length = 64))]
+    /// The event id of the message this answers; `null` is the same as leaving it out.
+    #[oai(nullable, validator(max_length = 64))]
     pub reply_to: Option<Text>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -43,7 +44,7 @@ impl Api {
         auth: BearerAuth,
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         body: Json<SendMessageRequest>,
-    ) -> ApiResult<Json<EventAck>> {
+    ) -> ApiResult<Json<EventAck>, { AUTHED | BODY | FORBIDDEN | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let body = body.0;
         let action = Action::Message {

@@ -8,6 +8,7 @@ use poem_openapi::{Object, OpenApi};
 use super::types::{self, EventAck};
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY, FORBIDDEN, NOT_FOUND};
 use crate::api::security::BearerAuth;
 use crate::api::text::Text;
 use crate::error::{Error, ErrorCode};
@@ -16,14 +17,16 @@ use crate::state::AppState;
 
 #[derive(Debug, Object)]
 pub struct SetMemberRoleRequest {
-    #[oai(validator(max_length = 64))]
+    /// Retrying with the same id never applies the change twice. Optional; `null` is the
+    /// same as leaving it out.
+    #[oai(nullable, validator(max_length = 64))]
     pub txn_id: Option<Text>,
     /// `owner`, `admin` or `member`.
     #[oai(validator(max_length = 16))]
     pub role: Text,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -42,7 +45,7 @@ impl Api {
         #[oai(validator(max_length = 255))] room_id: Path<String>,
         #[oai(validator(max_length = 255))] user_id: Path<String>,
         body: Json<SetMemberRoleRequest>,
-    ) -> ApiResult<Json<EventAck>> {
+    ) -> ApiResult<Json<EventAck>, { AUTHED | BODY | FORBIDDEN | NOT_FOUND }> {
         let room_id = types::room_id(&room_id)?;
         let body = body.0;
         let action = Action::SetRole {

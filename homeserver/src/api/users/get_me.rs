@@ -6,11 +6,12 @@ use poem_openapi::payload::Json;
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::AUTHED;
 use crate::api::security::BearerAuth;
 use crate::api::types::OwnProfile;
 use crate::state::AppState;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -26,7 +27,7 @@ impl Api {
         &self,
         state: Data<&AppState>,
         auth: BearerAuth,
-    ) -> ApiResult<Json<OwnProfile>> {
+    ) -> ApiResult<Json<OwnProfile>, { AUTHED }> {
         let account = state.accounts.get_active(&auth.0.user_id).await?;
         Ok(Json(account.into()))
     }

@@ -6,6 +6,7 @@ use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
+use crate::api::error::statuses::{AUTHED, BODY};
 use crate::api::security::BearerAuth;
 use crate::api::types::{LastSeenVisibility, OwnProfile};
 use crate::state::AppState;
@@ -16,7 +17,7 @@ pub struct PrivacyRequest {
     pub last_seen: LastSeenVisibility,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Api;
 
 #[OpenApi]
@@ -33,7 +34,7 @@ impl Api {
         state: Data<&AppState>,
         auth: BearerAuth,
         body: Json<PrivacyRequest>,
-    ) -> ApiResult<Json<OwnProfile>> {
+    ) -> ApiResult<Json<OwnProfile>, { AUTHED | BODY }> {
         let visible = body.last_seen == LastSeenVisibility::Everyone;
         state
             .accounts
