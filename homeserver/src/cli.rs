@@ -68,10 +68,27 @@ pub fn run() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("convo: {err:#}");
+            eprintln!("convo: {}", describe(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each said once: an error whose message already
+/// includes its cause (`cannot listen on …: {source}`) would otherwise print the cause twice.
+fn describe(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -211,6 +228,24 @@ fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot listen on 127.0.0.1:1: {source}")]
+        struct Bind {
+            source: std::io::Error,
+        }
+        let err = anyhow::Error::new(Bind {
+            source: std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use"),
+        });
+        assert_eq!(
+            describe(&err),
+            "cannot listen on 127.0.0.1:1: address in use"
+        );
+        let err = anyhow::anyhow!("outer").context("context");
+        assert_eq!(describe(&err), "context: outer");
+    }
 
     #[test]
     fn database_descriptions_hide_credentials() {

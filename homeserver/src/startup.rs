@@ -64,6 +64,20 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let server_name = ServerName::parse(&config.server_name)?;
+        // The port first: if it is taken, nothing has been created yet.
+        let acceptor = TcpListener::bind(config.listen)
+            .into_acceptor()
+            .await
+            .map(NoDelayAcceptor)
+            .map_err(|source| StartupError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .unwrap_or(config.listen);
         let key_path = config.effective_signing_key_path();
         let (signing_key, created) = ServerSigningKey::load_or_generate(&key_path)?;
         if created {
@@ -96,19 +110,6 @@ impl Application {
             server_name.clone(),
             config.rooms.clone(),
         );
-        let acceptor = TcpListener::bind(config.listen)
-            .into_acceptor()
-            .await
-            .map(NoDelayAcceptor)
-            .map_err(|source| StartupError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .unwrap_or(config.listen);
         let state = AppState {
             limits: Arc::new(Limits::new(&config.rate_limits)),
             config: Arc::new(config),
