@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use convo_federation::{ServerName, ServerSigningKey};
 
 use crate::config::{self, Config, Overrides};
+use crate::private_files;
 use crate::startup::Application;
 
 /// Convo: a federated, self-hosted chat homeserver.
@@ -173,7 +174,7 @@ fn shutdown_signal() -> impl Future<Output = ()> {
 #[allow(clippy::print_stdout, reason = "init reports to the person who ran it")]
 fn init(args: InitArgs) -> anyhow::Result<()> {
     ServerName::parse(&args.server_name).map_err(|e| anyhow::anyhow!("--server-name: {e}"))?;
-    std::fs::create_dir_all(&args.data_dir)
+    private_files::create_dir_all(&args.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let config_path = args.config.unwrap_or_else(|| data_dir.join("convo.toml"));
@@ -213,10 +214,11 @@ fn refuse_existing(path: &Path, what: &str) -> anyhow::Result<()> {
 
 fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        private_files::create_dir_all(parent)?;
     }
-    let mut file = std::fs::OpenOptions::new()
+    // Private: the config may come to hold the database password.
+    let mut file = private_files::open_options()
         .write(true)
         .create_new(true)
         .open(path)

@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod gateway;
 pub mod http;
+pub mod private_files;
 pub mod ratelimit;
 pub mod rooms;
 pub mod sessions;

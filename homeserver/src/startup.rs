@@ -21,6 +21,7 @@ use crate::gateway::{self, Gateway, Hub};
 use crate::http::body_limit::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::{self, health};
+use crate::private_files;
 use crate::ratelimit::Limits;
 use crate::rooms::{Rooms, Sequencer};
 use crate::sessions::{JwtKeys, Sessions};
@@ -31,6 +32,11 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error("invalid server_name: {0}")]
     ServerName(#[from] convo_federation::IdError),
+    #[error("cannot create the folder {path}: {source}")]
+    Folder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("signing key: {0}")]
     Key(#[from] KeyError),
     #[error("{0}")]
@@ -79,6 +85,12 @@ impl Application {
             .and_then(|addr| addr.as_socket_addr().copied())
             .unwrap_or(config.listen);
         let key_path = config.effective_signing_key_path();
+        if let Some(folder) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            private_files::create_dir_all(folder).map_err(|source| StartupError::Folder {
+                path: folder.to_owned(),
+                source,
+            })?;
+        }
         let (signing_key, created) = ServerSigningKey::load_or_generate(&key_path)?;
         if created {
             tracing::info!(path = %key_path.display(), key_id = %signing_key.key_id(), "created a new signing key");
