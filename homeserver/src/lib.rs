@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod data_lock;
 pub mod db;
 pub mod error;
 pub mod gateway;

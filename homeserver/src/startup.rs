@@ -16,6 +16,7 @@ use poem::{Endpoint, EndpointExt, Route, Server, get};
 
 use crate::accounts::Accounts;
 use crate::config::Config;
+use crate::data_lock::{DataLock, DataLockError};
 use crate::db::{Db, DbError};
 use crate::gateway::{self, Gateway, Hub};
 use crate::http::body_limit::BodyLimit;
@@ -39,6 +40,8 @@ pub enum StartupError {
     },
     #[error("signing key: {0}")]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    DataLock(#[from] DataLockError),
     #[error("{0}")]
     Database(#[from] DbError),
     #[error("cannot start the sequencer: {0}")]
@@ -55,6 +58,8 @@ pub enum StartupError {
 /// A homeserver ready to serve.
 pub struct Application {
     acceptor: NoDelayAcceptor,
+    /// Held until the server has stopped and closed the database.
+    data_lock: DataLock,
     local_addr: SocketAddr,
     state: AppState,
 }
@@ -84,6 +89,10 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr().copied())
             .unwrap_or(config.listen);
+        // Before anything is written: only one server may use the data.
+        let database_url = config.effective_database_url();
+        let data_lock = DataLock::acquire(&database_url).await?;
+        let db = Db::open(&database_url, &config.database).await?;
         let key_path = config.effective_signing_key_path();
         if let Some(folder) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
             private_files::create_dir_all(folder).map_err(|source| StartupError::Folder {
@@ -95,7 +104,6 @@ impl Application {
         if created {
             tracing::info!(path = %key_path.display(), key_id = %signing_key.key_id(), "created a new signing key");
         }
-        let db = Db::open(&config.effective_database_url(), &config.database).await?;
         let jwt = JwtKeys::derive(
             signing_key.sign(b"convo access-token key v1").as_bytes(),
             server_name.as_str(),
@@ -136,6 +144,7 @@ impl Application {
         };
         Ok(Self {
             acceptor,
+            data_lock,
             local_addr,
             state,
         })
@@ -167,6 +176,7 @@ impl Application {
             .run_with_graceful_shutdown(app, shutdown, Some(grace))
             .await;
         state.db.close().await;
+        self.data_lock.release().await;
         tracing::info!("stopped");
         result
     }

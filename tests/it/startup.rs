@@ -2,6 +2,7 @@
 //! database, a server name that cannot change, private files, and clear errors and warnings
 //! about the settings. The tests are in the submodules; the helpers they share are here.
 
+mod data_lock;
 mod file_modes;
 mod port_in_use;
 

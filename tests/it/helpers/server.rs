@@ -144,6 +144,12 @@ impl TestServer {
         self.task = Some(running.task);
     }
 
+    /// The test configuration on this server's folder and database: for starting a second
+    /// server on the same data.
+    pub fn config(&self) -> Config {
+        test_config(self._data_dir.path().to_path_buf(), self._db.url.clone())
+    }
+
     /// Closes the server's database pool: every later query fails as in an outage.
     pub async fn stop_database(&self) {
         self.pool.close().await;
