@@ -13,6 +13,7 @@ pub mod http;
 pub mod private_files;
 pub mod ratelimit;
 pub mod rooms;
+pub mod server_meta;
 pub mod sessions;
 pub mod startup;
 pub mod state;

@@ -25,6 +25,7 @@ use crate::http::{self, health};
 use crate::private_files;
 use crate::ratelimit::Limits;
 use crate::rooms::{Rooms, Sequencer};
+use crate::server_meta::{self, ServerMetaError};
 use crate::sessions::{JwtKeys, Sessions};
 use crate::state::AppState;
 
@@ -44,6 +45,8 @@ pub enum StartupError {
     DataLock(#[from] DataLockError),
     #[error("{0}")]
     Database(#[from] DbError),
+    #[error(transparent)]
+    ServerMeta(#[from] ServerMetaError),
     #[error("cannot start the sequencer: {0}")]
     Sequencer(sqlx::Error),
     #[error("invalid argon2 settings: {0}")]
@@ -93,6 +96,7 @@ impl Application {
         let database_url = config.effective_database_url();
         let data_lock = DataLock::acquire(&database_url).await?;
         let db = Db::open(&database_url, &config.database).await?;
+        server_meta::check_server_name(&db, &server_name).await?;
         let key_path = config.effective_signing_key_path();
         if let Some(folder) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
             private_files::create_dir_all(folder).map_err(|source| StartupError::Folder {

@@ -5,6 +5,7 @@
 mod data_lock;
 mod file_modes;
 mod port_in_use;
+mod server_name;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
