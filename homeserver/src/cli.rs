@@ -100,7 +100,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database_url: args.database_url,
     };
     let config = config::load(args.config.as_deref(), &overrides)?;
-    crate::telemetry::init(&config.log);
+    crate::telemetry::init(&config.log)?;
     rustls_provider();
     // Every client connection is a file descriptor; the usual soft limit (1024) is far too low.
     match rlimit::increase_nofile_limit(u64::MAX) {

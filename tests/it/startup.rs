@@ -4,10 +4,12 @@
 
 mod data_lock;
 mod file_modes;
+mod logs;
 mod port_in_use;
 mod server_name;
 
-use std::process::{Command, Output, Stdio};
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// Runs `command` to its end and returns what it printed; fails the test if it is still
@@ -41,4 +43,24 @@ fn printed(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+}
+
+/// Starts `command` (a `convo serve`) and returns it with the lines it printed up to and
+/// including the one that says where it listens; later lines are read and dropped.
+fn lines_until_listening(command: &mut Command) -> (Child, Vec<String>) {
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("start convo");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8 output");
+        let listening = line.contains(" on http://");
+        seen.push(line);
+        if listening {
+            std::thread::spawn(move || for _ in lines {});
+            return (child, seen);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server never said where it listens: {seen:#?}");
 }

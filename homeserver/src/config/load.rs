@@ -64,6 +64,10 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         key: "server_name",
         reason: e.to_string(),
     })?;
+    crate::telemetry::parse_filter(&config.log.filter).map_err(|reason| ConfigError::Value {
+        key: "log.filter",
+        reason,
+    })?;
     let url = config.database_url.expose();
     if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
         return Err(ConfigError::Value {
@@ -162,5 +166,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("does not exist"), "{err}");
+        let path = write_temp("badfilter", "[log]\nfilter = \"info,convo=loud\"\n");
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log.filter"), "{err}");
     }
 }

@@ -76,7 +76,8 @@ fn init_logging() {
             convo_homeserver::telemetry::init(&convo_homeserver::config::LogConfig {
                 filter: "debug,sqlx=warn,hyper=info".into(),
                 ..Default::default()
-            });
+            })
+            .expect("the test log filter is valid");
         }
     });
 }
