@@ -92,6 +92,9 @@ impl Application {
             .first()
             .and_then(|addr| addr.as_socket_addr().copied())
             .unwrap_or(config.listen);
+        for warning in crate::config::warnings(&config) {
+            tracing::warn!("{warning}");
+        }
         // Before anything is written: only one server may use the data.
         let database_url = config.effective_database_url();
         let data_lock = DataLock::acquire(&database_url).await?;

@@ -7,6 +7,7 @@ mod file_modes;
 mod logs;
 mod port_in_use;
 mod server_name;
+mod warnings;
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Output, Stdio};

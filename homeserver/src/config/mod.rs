@@ -4,6 +4,7 @@
 mod load;
 mod sample;
 mod secret;
+mod warnings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{ConfigError, Overrides, load};
 pub use sample::sample_config;
 pub use secret::Secret;
+pub use warnings::warnings;
 
 /// Everything a Convo homeserver can be told. Every field has a sane default, so an empty file
 /// (or no file) gives a working server on `127.0.0.1:8008` with SQLite under `./convo-data/`.
