@@ -171,5 +171,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("log.filter"), "{err}");
+        let path = write_temp(
+            "badproxy",
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n",
+        );
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http.trusted_proxies"), "{err}");
+        assert!(err.contains("10.0.0.0/33"), "{err}");
     }
 }

@@ -1,6 +1,7 @@
 //! The server's configuration: one struct, layered from defaults, a TOML file, `CONVO__…`
 //! environment variables and command-line flags.
 
+mod ip_range;
 mod load;
 mod sample;
 mod secret;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use ip_range::IpRange;
 pub use load::{ConfigError, Overrides, load};
 pub use sample::sample_config;
 pub use secret::Secret;
@@ -241,6 +243,15 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Seconds to wait for open requests to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Reverse proxies in front of this server: IP addresses or CIDR ranges, e.g.
+    /// `["127.0.0.1", "10.0.0.0/8"]`. For a connection from one of them, the client's address
+    /// (which rate limits count by, and device lists show) is the rightmost address in
+    /// `forwarded_header` that is not itself a trusted proxy; from any other peer that header
+    /// is ignored. Empty: no proxy is trusted, and the client is the TCP peer.
+    pub trusted_proxies: Vec<IpRange>,
+    /// The header the trusted proxies put the client's address in: `x-forwarded-for`, or
+    /// `forwarded` (RFC 7239). Only this one is read: a client could add the other itself.
+    pub forwarded_header: ForwardedHeader,
 }
 
 impl Default for HttpConfig {
@@ -248,8 +259,21 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             shutdown_grace_secs: 10,
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
         }
     }
+}
+
+/// The header in which trusted reverse proxies forward the client's address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, Caddy, Traefik, Envoy).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239).
+    Forwarded,
 }
 
 /// Rooms and messages.

@@ -5,10 +5,12 @@ use super::{Config, RegistrationPolicy};
 /// What to warn the operator about, one sentence each.
 pub fn warnings(config: &Config) -> Vec<String> {
     let mut out = Vec::new();
-    if config.registration.policy == RegistrationPolicy::Open && !config.listen.ip().is_loopback() {
+    // Behind a reverse proxy, a loopback address is as public as the proxy.
+    let public = !config.listen.ip().is_loopback() || !config.http.trusted_proxies.is_empty();
+    if config.registration.policy == RegistrationPolicy::Open && public {
         out.push(format!(
-            "registration is open: anyone who can reach {} can create an account. To restrict \
-             it, set `policy = \"token\"` (accounts only with a token an admin creates with \
+            "registration is open: anyone who can reach {} (or a proxy in front of it) can \
+             create an account. To restrict it, set `policy = \"token\"` (accounts only with a token an admin creates with \
              POST /api/v1/admin/registration-tokens) or `policy = \"closed\"` under \
              [registration] in the config file, or CONVO__REGISTRATION__POLICY=token",
             config.listen
@@ -39,5 +41,8 @@ mod tests {
         assert!(!warned("[::1]:8008", RegistrationPolicy::Open));
         assert!(!warned("0.0.0.0:8008", RegistrationPolicy::Token));
         assert!(!warned("0.0.0.0:8008", RegistrationPolicy::Closed));
+        let mut proxied = Config::default();
+        proxied.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        assert!(!warnings(&proxied).is_empty(), "public through its proxy");
     }
 }

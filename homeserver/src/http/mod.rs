@@ -2,6 +2,7 @@
 //! records metrics, and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
 
 pub mod body_limit;
+pub mod client_addr;
 pub mod health;
 pub mod metrics;
 pub mod no_delay;

@@ -1,13 +1,13 @@
 //! `POST /api/v1/auth/login`: password login, starting a new device session.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::text::Text;
-use crate::api::types::{TokenResponse, client_ip};
+use crate::api::types::{ClientIp, TokenResponse};
 use crate::error::{Error, ErrorCode};
 use crate::state::AppState;
 
@@ -43,7 +43,7 @@ impl Api {
     async fn login(
         &self,
         state: Data<&AppState>,
-        addr: &RemoteAddr,
+        client: ClientIp,
         body: Json<LoginRequest>,
     ) -> ApiResult<Json<TokenResponse>> {
         let body = body.0;
@@ -58,7 +58,7 @@ impl Api {
                 .into());
             }
         };
-        let ip = client_ip(addr);
+        let ip = client.text();
         state.limits.login_from_address(ip.as_deref())?;
         // Failures count against the account however it was named (username, user id or
         // email); an unknown name counts under itself.

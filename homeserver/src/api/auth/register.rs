@@ -1,6 +1,6 @@
 //! `POST /api/v1/auth/register`: create an account.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -8,7 +8,7 @@ use crate::accounts::NewAccount;
 use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::text::Text;
-use crate::api::types::{OwnProfile, client_ip};
+use crate::api::types::{ClientIp, OwnProfile};
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
@@ -54,10 +54,10 @@ impl Api {
     async fn register(
         &self,
         state: Data<&AppState>,
-        addr: &RemoteAddr,
+        client: ClientIp,
         body: Json<RegisterRequest>,
     ) -> ApiResult<RegisterResponse> {
-        if let Some(ip) = client_ip(addr) {
+        if let Some(ip) = client.text() {
             state.limits.register_by_address(&ip)?;
         }
         let body = body.0;
