@@ -10,6 +10,7 @@ use std::time::Duration;
 use convo_federation::{KeyError, ServerName, ServerSigningKey};
 use poem::listener::{Acceptor, Listener, TcpListener};
 
+use crate::http::acceptor::GuardedAcceptor;
 use crate::http::no_delay::NoDelayAcceptor;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, Server, get};
@@ -60,7 +61,7 @@ pub enum StartupError {
 
 /// A homeserver ready to serve.
 pub struct Application {
-    acceptor: NoDelayAcceptor,
+    acceptor: GuardedAcceptor,
     /// Held until the server has stopped and closed the database.
     data_lock: DataLock,
     local_addr: SocketAddr,
@@ -78,11 +79,12 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let server_name = ServerName::parse(&config.server_name)?;
+        let metrics = Arc::new(Metrics::default());
         // The port first: if it is taken, nothing has been created yet.
         let acceptor = TcpListener::bind(config.listen)
             .into_acceptor()
             .await
-            .map(NoDelayAcceptor)
+            .map(|tcp| GuardedAcceptor::new(NoDelayAcceptor(tcp), &config.http, metrics.clone()))
             .map_err(|source| StartupError::Bind {
                 addr: config.listen,
                 source,
@@ -146,7 +148,7 @@ impl Application {
             sessions,
             rooms,
             gateway,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             signing_key: Arc::new(signing_key),
         };
         Ok(Self {

@@ -7,6 +7,7 @@ mod helpers;
 mod accounts;
 mod asyncapi;
 mod binary;
+mod connections;
 mod gateway;
 mod health;
 mod openapi;

@@ -88,11 +88,30 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             reason: "must be between 1 and 128".into(),
         });
     }
-    if config.http.max_body_bytes < 1024 {
+    let http = &config.http;
+    if http.max_body_bytes < 1024 {
         return Err(ConfigError::Value {
             key: "http.max_body_bytes",
             reason: "must be at least 1024".into(),
         });
+    }
+    for (key, value) in [
+        (
+            "http.header_read_timeout_secs",
+            http.header_read_timeout_secs,
+        ),
+        ("http.idle_timeout_secs", http.idle_timeout_secs),
+        (
+            "http.max_connections_per_address",
+            u64::from(http.max_connections_per_address),
+        ),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::Value {
+                key,
+                reason: "must be at least 1".into(),
+            });
+        }
     }
     Ok(())
 }

@@ -252,6 +252,18 @@ pub struct HttpConfig {
     /// The header the trusted proxies put the client's address in: `x-forwarded-for`, or
     /// `forwarded` (RFC 7239). Only this one is read: a client could add the other itself.
     pub forwarded_header: ForwardedHeader,
+    /// Seconds a client has to send a request's head (request line and headers), from when it
+    /// connects or, on a kept-alive connection, from the first byte of its next request.
+    /// Slower clients are disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may go without a byte either way before it is closed: kept alive
+    /// between requests, a request body that stops arriving, a response the client stops
+    /// reading. Not WebSockets, whose heartbeats are `gateway.heartbeat_secs`.
+    pub idle_timeout_secs: u64,
+    /// Open connections (WebSockets included) one client address may have; one more is closed
+    /// at once. Connections from `trusted_proxies` are not counted. Raise it when many users
+    /// share one address (a large NAT) without a proxy in front.
+    pub max_connections_per_address: u32,
 }
 
 impl Default for HttpConfig {
@@ -261,6 +273,9 @@ impl Default for HttpConfig {
             shutdown_grace_secs: 10,
             trusted_proxies: Vec::new(),
             forwarded_header: ForwardedHeader::XForwardedFor,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_address: 256,
         }
     }
 }

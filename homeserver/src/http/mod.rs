@@ -1,8 +1,10 @@
 //! Cross-cutting HTTP concerns: the middleware that gives every failure our error body and
 //! records metrics, and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
 
+pub mod acceptor;
 pub mod body_limit;
 pub mod client_addr;
+pub mod guarded_io;
 pub mod health;
 pub mod metrics;
 pub mod no_delay;
