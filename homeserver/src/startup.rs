@@ -197,6 +197,7 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
     let docs = api.scalar();
     let spec = api.spec_endpoint();
     let metrics = state.metrics.clone();
+    let max_body_bytes = state.config.http.max_body_bytes;
     let app = Route::new()
         .nest(
             "/api/v1",
@@ -216,6 +217,6 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
     poem::endpoint::make(move |req| {
         let app = app.clone();
         let metrics = metrics.clone();
-        async move { http::handle(app, metrics, req).await }
+        async move { http::handle(app, metrics, max_body_bytes, req).await }
     })
 }

@@ -10,6 +10,7 @@ mod binary;
 mod connections;
 mod gateway;
 mod health;
+mod nul_input;
 mod openapi;
 mod profiles;
 mod rooms;
