@@ -1,6 +1,7 @@
-//! Building and running the server: [`Application::build`] opens the database, loads the key
-//! and binds the listener; [`Application::run_until_stopped`] serves until the given shutdown
-//! future completes, then drains open requests.
+//! Building and running the server: [`Application::build`] binds the listener, locks the
+//! data, opens the database, checks the server name and loads the key;
+//! [`Application::run_until_stopped`] serves until the given shutdown future completes, then
+//! drains open requests.
 
 use std::future::Future;
 use std::net::SocketAddr;
