@@ -214,9 +214,7 @@ fn refuse_existing(path: &Path, what: &str) -> anyhow::Result<()> {
 
 fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        private_files::create_dir_all(parent)?;
-    }
+    private_files::create_parent(path)?;
     // Private: the config may come to hold the database password.
     let mut file = private_files::open_options()
         .write(true)

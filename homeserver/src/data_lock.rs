@@ -13,6 +13,7 @@ use std::time::Duration;
 use sqlx::Connection as _;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+use crate::config::DatabaseConfig;
 use crate::{db, private_files};
 
 /// The advisory lock key of a Convo database: "conv" in ASCII.
@@ -39,6 +40,8 @@ pub enum DataLockError {
     File { path: PathBuf, source: io::Error },
     #[error("cannot connect to the database to lock it: {0}")]
     Connect(sqlx::Error),
+    #[error("cannot connect to the database to lock it: no answer within {0} s")]
+    ConnectTimeout(u64),
     #[error("cannot lock the database: {0}")]
     Query(sqlx::Error),
 }
@@ -68,9 +71,10 @@ impl std::fmt::Debug for DataLock {
 
 impl DataLock {
     /// Locks the database at `url`, or says who holds it.
-    pub async fn acquire(url: &str) -> Result<Self, DataLockError> {
+    pub async fn acquire(url: &str, config: &DatabaseConfig) -> Result<Self, DataLockError> {
         if url.starts_with("postgres") {
-            return lock_postgres(url).await.map(Self);
+            let timeout = Duration::from_secs(config.acquire_timeout_secs);
+            return lock_postgres(url, timeout).await.map(Self);
         }
         match db::sqlite_file(url) {
             Some(database) => lock_file(&lock_path(&database)).map(Self),
@@ -112,9 +116,7 @@ fn lock_file(path: &Path) -> Result<Held, DataLockError> {
         path: path.to_owned(),
         source,
     };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        private_files::create_dir_all(parent).map_err(failed)?;
-    }
+    private_files::create_parent(path).map_err(failed)?;
     // Not truncated on open: until the lock is ours, the pid in it is the holder's.
     let mut file = private_files::open_options()
         .read(true)
@@ -146,12 +148,13 @@ fn lock_file(path: &Path) -> Result<Held, DataLockError> {
     })
 }
 
-async fn lock_postgres(url: &str) -> Result<Held, DataLockError> {
+async fn lock_postgres(url: &str, connect_timeout: Duration) -> Result<Held, DataLockError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(DataLockError::Connect)?
         .application_name(&application_name());
-    let mut conn = PgConnection::connect_with(&options)
+    let mut conn = tokio::time::timeout(connect_timeout, PgConnection::connect_with(&options))
         .await
+        .map_err(|_| DataLockError::ConnectTimeout(connect_timeout.as_secs()))?
         .map_err(DataLockError::Connect)?;
     for attempt in 1..=PG_TRIES {
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")

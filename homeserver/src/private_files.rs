@@ -18,6 +18,14 @@ pub fn create_dir_all(path: &Path) -> io::Result<()> {
     builder.create(path)
 }
 
+/// Creates the folder `path` is in (unless it is the current one), as [`create_dir_all`].
+pub fn create_parent(path: &Path) -> io::Result<()> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => create_dir_all(parent),
+        None => Ok(()),
+    }
+}
+
 /// Options that create a file private to the server's user (when they create it at all).
 pub fn open_options() -> OpenOptions {
     let mut options = OpenOptions::new();

@@ -36,7 +36,7 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error("invalid server_name: {0}")]
     ServerName(#[from] convo_federation::IdError),
-    #[error("cannot create the folder {path}: {source}")]
+    #[error("cannot create the folder of {path}: {source}")]
     Folder {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -100,16 +100,14 @@ impl Application {
         }
         // Before anything is written: only one server may use the data.
         let database_url = config.effective_database_url();
-        let data_lock = DataLock::acquire(&database_url).await?;
+        let data_lock = DataLock::acquire(&database_url, &config.database).await?;
         let db = Db::open(&database_url, &config.database).await?;
         server_meta::check_server_name(&db, &server_name).await?;
         let key_path = config.effective_signing_key_path();
-        if let Some(folder) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            private_files::create_dir_all(folder).map_err(|source| StartupError::Folder {
-                path: folder.to_owned(),
-                source,
-            })?;
-        }
+        private_files::create_parent(&key_path).map_err(|source| StartupError::Folder {
+            path: key_path.clone(),
+            source,
+        })?;
         let (signing_key, created) = ServerSigningKey::load_or_generate(&key_path)?;
         if created {
             tracing::info!(path = %key_path.display(), key_id = %signing_key.key_id(), "created a new signing key");
