@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use convo_federation::{ServerName, ServerSigningKey};
 
 use crate::config::{self, Config, Overrides};
+use crate::private_files;
 use crate::startup::Application;
 
 /// Convo: a federated, self-hosted chat homeserver.
@@ -68,10 +69,27 @@ pub fn run() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("convo: {err:#}");
+            eprintln!("convo: {}", describe(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, each said once: an error whose message already
+/// includes its cause (`cannot listen on …: {source}`) would otherwise print the cause twice.
+fn describe(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -82,7 +100,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         database_url: args.database_url,
     };
     let config = config::load(args.config.as_deref(), &overrides)?;
-    crate::telemetry::init(&config.log);
+    crate::telemetry::init(&config.log)?;
     rustls_provider();
     // Every client connection is a file descriptor; the usual soft limit (1024) is far too low.
     match rlimit::increase_nofile_limit(u64::MAX) {
@@ -156,7 +174,7 @@ fn shutdown_signal() -> impl Future<Output = ()> {
 #[allow(clippy::print_stdout, reason = "init reports to the person who ran it")]
 fn init(args: InitArgs) -> anyhow::Result<()> {
     ServerName::parse(&args.server_name).map_err(|e| anyhow::anyhow!("--server-name: {e}"))?;
-    std::fs::create_dir_all(&args.data_dir)
+    private_files::create_dir_all(&args.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let config_path = args.config.unwrap_or_else(|| data_dir.join("convo.toml"));
@@ -196,10 +214,9 @@ fn refuse_existing(path: &Path, what: &str) -> anyhow::Result<()> {
 
 fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
+    private_files::create_parent(path)?;
+    // Private: the config may come to hold the database password.
+    let mut file = private_files::open_options()
         .write(true)
         .create_new(true)
         .open(path)
@@ -211,6 +228,24 @@ fn write_new(path: &Path, contents: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot listen on 127.0.0.1:1: {source}")]
+        struct Bind {
+            source: std::io::Error,
+        }
+        let err = anyhow::Error::new(Bind {
+            source: std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use"),
+        });
+        assert_eq!(
+            describe(&err),
+            "cannot listen on 127.0.0.1:1: address in use"
+        );
+        let err = anyhow::anyhow!("outer").context("context");
+        assert_eq!(describe(&err), "context: outer");
+    }
 
     #[test]
     fn database_descriptions_hide_credentials() {

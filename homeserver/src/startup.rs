@@ -1,6 +1,7 @@
-//! Building and running the server: [`Application::build`] opens the database, loads the key
-//! and binds the listener; [`Application::run_until_stopped`] serves until the given shutdown
-//! future completes, then drains open requests.
+//! Building and running the server: [`Application::build`] binds the listener, locks the
+//! data, opens the database, checks the server name and loads the key;
+//! [`Application::run_until_stopped`] serves until the given shutdown future completes, then
+//! drains open requests.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,19 +11,23 @@ use std::time::Duration;
 use convo_federation::{KeyError, ServerName, ServerSigningKey};
 use poem::listener::{Acceptor, Listener, TcpListener};
 
+use crate::http::acceptor::GuardedAcceptor;
 use crate::http::no_delay::NoDelayAcceptor;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, Server, get};
 
 use crate::accounts::Accounts;
 use crate::config::Config;
+use crate::data_lock::{DataLock, DataLockError};
 use crate::db::{Db, DbError};
 use crate::gateway::{self, Gateway, Hub};
 use crate::http::body_limit::BodyLimit;
 use crate::http::metrics::Metrics;
 use crate::http::{self, health};
+use crate::private_files;
 use crate::ratelimit::Limits;
 use crate::rooms::{Rooms, RoomsTasks};
+use crate::server_meta::{self, ServerMetaError};
 use crate::sessions::{JwtKeys, Sessions};
 use crate::state::AppState;
 
@@ -31,10 +36,19 @@ use crate::state::AppState;
 pub enum StartupError {
     #[error("invalid server_name: {0}")]
     ServerName(#[from] convo_federation::IdError),
+    #[error("cannot create the folder of {path}: {source}")]
+    Folder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("signing key: {0}")]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    DataLock(#[from] DataLockError),
     #[error("{0}")]
     Database(#[from] DbError),
+    #[error(transparent)]
+    ServerMeta(#[from] ServerMetaError),
     #[error("cannot start the sequencer: {0}")]
     Sequencer(sqlx::Error),
     #[error("invalid argon2 settings: {0}")]
@@ -48,7 +62,9 @@ pub enum StartupError {
 
 /// A homeserver ready to serve.
 pub struct Application {
-    acceptor: NoDelayAcceptor,
+    acceptor: GuardedAcceptor,
+    /// Held until the server has stopped and closed the database.
+    data_lock: DataLock,
     local_addr: SocketAddr,
     state: AppState,
     /// The rooms service's tasks, drained on shutdown.
@@ -66,12 +82,38 @@ impl std::fmt::Debug for Application {
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let server_name = ServerName::parse(&config.server_name)?;
+        let metrics = Arc::new(Metrics::default());
+        // The port first: if it is taken, nothing has been created yet.
+        let acceptor = TcpListener::bind(config.listen)
+            .into_acceptor()
+            .await
+            .map(|tcp| GuardedAcceptor::new(NoDelayAcceptor(tcp), &config.http, metrics.clone()))
+            .map_err(|source| StartupError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|addr| addr.as_socket_addr().copied())
+            .unwrap_or(config.listen);
+        for warning in crate::config::warnings(&config) {
+            tracing::warn!("{warning}");
+        }
+        // Before anything is written: only one server may use the data.
+        let database_url = config.effective_database_url();
+        let data_lock = DataLock::acquire(&database_url, &config.database).await?;
+        let db = Db::open(&database_url, &config.database).await?;
+        server_meta::check_server_name(&db, &server_name).await?;
         let key_path = config.effective_signing_key_path();
+        private_files::create_parent(&key_path).map_err(|source| StartupError::Folder {
+            path: key_path.clone(),
+            source,
+        })?;
         let (signing_key, created) = ServerSigningKey::load_or_generate(&key_path)?;
         if created {
             tracing::info!(path = %key_path.display(), key_id = %signing_key.key_id(), "created a new signing key");
         }
-        let db = Db::open(&config.effective_database_url(), &config.database).await?;
         let jwt = JwtKeys::derive(
             signing_key.sign(b"convo access-token key v1").as_bytes(),
             server_name.as_str(),
@@ -103,19 +145,6 @@ impl Application {
         );
         let kick = hub.clone();
         sessions.on_revoke(Arc::new(move |device_id: &str| kick.kick_device(device_id)));
-        let acceptor = TcpListener::bind(config.listen)
-            .into_acceptor()
-            .await
-            .map(NoDelayAcceptor)
-            .map_err(|source| StartupError::Bind {
-                addr: config.listen,
-                source,
-            })?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .unwrap_or(config.listen);
         let state = AppState {
             limits: Arc::new(Limits::new(&config.rate_limits)),
             config: Arc::new(config),
@@ -125,11 +154,12 @@ impl Application {
             sessions,
             rooms,
             gateway,
-            metrics: Arc::new(Metrics::default()),
+            metrics,
             signing_key: Arc::new(signing_key),
         };
         Ok(Self {
             acceptor,
+            data_lock,
             local_addr,
             state,
             rooms_tasks,
@@ -168,6 +198,7 @@ impl Application {
         state.rooms.stop();
         self.rooms_tasks.finished().await;
         state.db.close().await;
+        self.data_lock.release().await;
         tracing::info!("stopped");
         result
     }
@@ -179,6 +210,7 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
     let docs = api.scalar();
     let spec = api.spec_endpoint();
     let metrics = state.metrics.clone();
+    let max_body_bytes = state.config.http.max_body_bytes;
     let app = Route::new()
         .nest(
             "/api/v1",
@@ -198,6 +230,6 @@ pub fn routes(state: &AppState) -> impl Endpoint + 'static {
     poem::endpoint::make(move |req| {
         let app = app.clone();
         let metrics = metrics.clone();
-        async move { http::handle(app, metrics, req).await }
+        async move { http::handle(app, metrics, max_body_bytes, req).await }
     })
 }

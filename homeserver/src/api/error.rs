@@ -94,8 +94,9 @@ pub mod statuses {
     pub const TOO_MANY_REQUESTS: u32 = 1 << 7;
     pub const INTERNAL: u32 = 1 << 8;
     pub const UNAVAILABLE: u32 = 1 << 9;
-    /// Any operation: a server fault, or the database unreachable.
-    pub const ALWAYS: u32 = INTERNAL | UNAVAILABLE;
+    /// Any operation: a request the edge refuses (a NUL character in its path or query), a
+    /// server fault, or the database unreachable.
+    pub const ALWAYS: u32 = BAD_REQUEST | INTERNAL | UNAVAILABLE;
     /// Operations behind a bearer token: a missing, invalid, expired or revoked one.
     pub const AUTHED: u32 = ALWAYS | UNAUTHORIZED;
     /// Operations with a JSON body: malformed, too large, or not JSON.

@@ -1,10 +1,15 @@
 //! Types shared by several operations.
 
+use std::net::IpAddr;
+
+use poem::{FromRequest, Request, RequestBody};
 use poem_openapi::{ApiResponse, Object};
 
 use super::nullable::Nullable;
 use crate::accounts::Account;
+use crate::http::client_addr::client_ip;
 use crate::sessions::TokenPair;
+use crate::state::AppState;
 
 /// An empty success.
 #[derive(Debug, ApiResponse)]
@@ -95,7 +100,26 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
-/// The client's address as the server sees it, for rate limits and device lists.
-pub fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
-    addr.as_socket_addr().map(|a| a.ip().to_string())
+/// The client's address, for rate limits and device lists: the TCP peer, or the address a
+/// trusted proxy forwarded (see [`crate::http::client_addr`]). An extractor, so handlers
+/// take it as a parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    /// The address as text, as rate limits and device lists keep it.
+    pub fn text(&self) -> Option<String> {
+        self.0.map(|ip| ip.to_string())
+    }
+}
+
+impl<'a> FromRequest<'a> for ClientIp {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        let peer = req.remote_addr().as_socket_addr().map(|addr| addr.ip());
+        let ip = match req.data::<AppState>() {
+            Some(state) => client_ip(peer, req.headers(), &state.config.http),
+            None => peer,
+        };
+        Ok(Self(ip))
+    }
 }

@@ -64,6 +64,10 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
         key: "server_name",
         reason: e.to_string(),
     })?;
+    crate::telemetry::parse_filter(&config.log.filter).map_err(|reason| ConfigError::Value {
+        key: "log.filter",
+        reason,
+    })?;
     let url = config.database_url.expose();
     if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
         return Err(ConfigError::Value {
@@ -84,11 +88,30 @@ fn validate(config: &Config) -> Result<(), ConfigError> {
             reason: "must be between 1 and 128".into(),
         });
     }
-    if config.http.max_body_bytes < 1024 {
+    let http = &config.http;
+    if http.max_body_bytes < 1024 {
         return Err(ConfigError::Value {
             key: "http.max_body_bytes",
             reason: "must be at least 1024".into(),
         });
+    }
+    for (key, value) in [
+        (
+            "http.header_read_timeout_secs",
+            http.header_read_timeout_secs,
+        ),
+        ("http.idle_timeout_secs", http.idle_timeout_secs),
+        (
+            "http.max_connections_per_address",
+            u64::from(http.max_connections_per_address),
+        ),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::Value {
+                key,
+                reason: "must be at least 1".into(),
+            });
+        }
     }
     Ok(())
 }
@@ -162,5 +185,19 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("does not exist"), "{err}");
+        let path = write_temp("badfilter", "[log]\nfilter = \"info,convo=loud\"\n");
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log.filter"), "{err}");
+        let path = write_temp(
+            "badproxy",
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.0/33\"]\n",
+        );
+        let err = load(Some(&path), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http.trusted_proxies"), "{err}");
+        assert!(err.contains("10.0.0.0/33"), "{err}");
     }
 }

@@ -1,9 +1,11 @@
 //! The server's configuration: one struct, layered from defaults, a TOML file, `CONVO__…`
 //! environment variables and command-line flags.
 
+mod ip_range;
 mod load;
 mod sample;
 mod secret;
+mod warnings;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,9 +13,11 @@ use std::path::PathBuf;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use ip_range::IpRange;
 pub use load::{ConfigError, Overrides, load};
 pub use sample::sample_config;
 pub use secret::Secret;
+pub use warnings::warnings;
 
 /// Everything a Convo homeserver can be told. Every field has a sane default, so an empty file
 /// (or no file) gives a working server on `127.0.0.1:8008` with SQLite under `./convo-data/`.
@@ -239,6 +243,27 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Seconds to wait for open requests to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Reverse proxies in front of this server: IP addresses or CIDR ranges, e.g.
+    /// `["127.0.0.1", "10.0.0.0/8"]`. For a connection from one of them, the client's address
+    /// (which rate limits count by, and device lists show) is the rightmost address in
+    /// `forwarded_header` that is not itself a trusted proxy; from any other peer that header
+    /// is ignored. Empty: no proxy is trusted, and the client is the TCP peer.
+    pub trusted_proxies: Vec<IpRange>,
+    /// The header the trusted proxies put the client's address in: `x-forwarded-for`, or
+    /// `forwarded` (RFC 7239). Only this one is read: a client could add the other itself.
+    pub forwarded_header: ForwardedHeader,
+    /// Seconds a client has to send a request's head (request line and headers), from when it
+    /// connects or, on a kept-alive connection, from the first byte of its next request.
+    /// Slower clients are disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may go without a byte either way before it is closed: kept alive
+    /// between requests, a request body that stops arriving, a response the client stops
+    /// reading. Not WebSockets, whose heartbeats are `gateway.heartbeat_secs`.
+    pub idle_timeout_secs: u64,
+    /// Open connections (WebSockets included) one client address may have; one more is closed
+    /// at once. Connections from `trusted_proxies` are not counted. Raise it when many users
+    /// share one address (a large NAT) without a proxy in front.
+    pub max_connections_per_address: u32,
 }
 
 impl Default for HttpConfig {
@@ -246,8 +271,24 @@ impl Default for HttpConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             shutdown_grace_secs: 10,
+            trusted_proxies: Vec::new(),
+            forwarded_header: ForwardedHeader::XForwardedFor,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections_per_address: 256,
         }
     }
+}
+
+/// The header in which trusted reverse proxies forward the client's address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, …` (nginx, HAProxy, Caddy, Traefik, Envoy).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1, …` (RFC 7239).
+    Forwarded,
 }
 
 /// Rooms and messages.

@@ -2,6 +2,7 @@
 //! queries once and run them on either backend through [`with_db!`] (reads), [`with_writer!`]
 //! or [`WriteTx`] (writes); where the SQL dialects differ, they match on the variant.
 
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use sqlx::sqlite::{
 };
 
 use crate::config::DatabaseConfig;
+use crate::private_files;
 
 pub mod multi_row;
 mod write_tx;
@@ -77,6 +79,11 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot create the database file {path}: {source}")]
+    File {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot connect to the database: {0}")]
     Connect(sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -105,11 +112,17 @@ impl Db {
                     "wal_autocheckpoint",
                     config.sqlite_wal_autocheckpoint_pages.to_string(),
                 );
-            if let Some(parent) = options.get_filename().parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|source| DbError::Folder {
-                    path: parent.display().to_string(),
+            if let Some(file) = sqlite_file(url) {
+                if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    private_files::create_dir_all(parent).map_err(|source| DbError::Folder {
+                        path: parent.display().to_string(),
+                        source,
+                    })?;
+                }
+                // Created here rather than by SQLite, so that it (and its -wal and -shm
+                // files) are private to the server's user.
+                private_files::create_file_if_missing(&file).map_err(|source| DbError::File {
+                    path: file.display().to_string(),
                     source,
                 })?;
             }
@@ -184,6 +197,20 @@ impl Db {
     }
 }
 
+/// The file of a SQLite database URL; `None` for an in-memory database or another backend.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        return None;
+    }
+    Some(file.to_path_buf())
+}
+
 /// Whether `err` is a unique-constraint violation, and on which constraint or column
 /// (the message text differs between backends, so callers match on a column name in it).
 pub fn unique_violation(err: &sqlx::Error) -> Option<String> {
@@ -202,4 +229,24 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_files_of_urls() {
+        assert_eq!(
+            sqlite_file("sqlite://./data/convo.db"),
+            Some(PathBuf::from("./data/convo.db"))
+        );
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/convo/convo.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/convo/convo.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://u@h/db"), None);
+    }
 }

@@ -125,8 +125,8 @@ impl Presence {
         self.hub.send_to_users(&contacts, &frame, None);
     }
 
-    /// Presence of the people a user shares rooms with, for a snapshot: online, or offline
-    /// with `last_seen` when they let others see it (absent: never seen, or hidden).
+    /// Presence of the people a user shares rooms with, as `presence` frames: online, or
+    /// offline with `last_seen` when they let others see it (absent: never seen, or hidden).
     pub async fn of_contacts(&self, user: &UserId) -> crate::error::Result<Vec<Value>> {
         let contacts = self.rooms.contacts(user).await?;
         let offline: Vec<UserId> = contacts
@@ -140,11 +140,7 @@ impl Presence {
             .map(|contact| {
                 let online = self.hub.is_online(contact);
                 let seen = (!online).then(|| last_seen.get(contact).copied()).flatten();
-                let mut entry = frames::presence(contact, online, seen);
-                if let Some(object) = entry.as_object_mut() {
-                    object.remove("type");
-                }
-                entry
+                frames::presence(contact, online, seen)
             })
             .collect())
     }

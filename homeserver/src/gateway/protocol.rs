@@ -121,7 +121,7 @@ pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
         )
     })?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-    if contains_nul(&value) {
+    if crate::http::nul::contains_nul(&value) {
         return Err((
             id,
             Error::new(
@@ -146,17 +146,6 @@ pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
         ));
     }
     Ok(frame)
-}
-
-/// Whether any string in `value` (keys included) holds a NUL character, which no text the
-/// server stores may (PostgreSQL refuses it in text).
-fn contains_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(contains_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
-        _ => false,
-    }
 }
 
 pub fn ack(id: &str, body: Value) -> String {

@@ -1,10 +1,10 @@
-//! Prometheus metrics: requests by route and status, a latency histogram by route, and open
-//! sockets. Rendered in the Prometheus text format at `GET /metrics`.
+//! Prometheus metrics: requests by route and status, a latency histogram by route, open
+//! sockets, and connections refused or timed out. Rendered in the Prometheus text format at `GET /metrics`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -28,6 +28,12 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
     /// Open WebSocket connections.
     pub open_websockets: AtomicI64,
+    /// Open HTTP connections, WebSockets included.
+    pub open_connections: AtomicI64,
+    /// Connections closed at once: their address already had `http.max_connections_per_address`.
+    pub connections_refused: AtomicU64,
+    /// Connections closed for a request head not sent in time, or for being idle.
+    pub connections_timed_out: AtomicU64,
 }
 
 impl Metrics {
@@ -104,6 +110,29 @@ impl Metrics {
             out,
             "convo_open_websockets {}",
             self.open_websockets.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP convo_http_open_connections Open HTTP connections, WebSockets included.\n",
+        );
+        out.push_str("# TYPE convo_http_open_connections gauge\n");
+        let _ = writeln!(
+            out,
+            "convo_http_open_connections {}",
+            self.open_connections.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP convo_http_connections_refused_total Connections closed at once: too many from their address.\n");
+        out.push_str("# TYPE convo_http_connections_refused_total counter\n");
+        let _ = writeln!(
+            out,
+            "convo_http_connections_refused_total {}",
+            self.connections_refused.load(Ordering::Relaxed)
+        );
+        out.push_str("# HELP convo_http_connections_timed_out_total Connections closed for a slow request head or for being idle.\n");
+        out.push_str("# TYPE convo_http_connections_timed_out_total counter\n");
+        let _ = writeln!(
+            out,
+            "convo_http_connections_timed_out_total {}",
+            self.connections_timed_out.load(Ordering::Relaxed)
         );
         out
     }

@@ -1,10 +1,14 @@
 //! Cross-cutting HTTP concerns: the middleware that gives every failure our error body and
 //! records metrics, and the operational endpoints (`/healthz`, `/readyz`, `/metrics`).
 
+pub mod acceptor;
 pub mod body_limit;
+pub mod client_addr;
+pub mod guarded_io;
 pub mod health;
 pub mod metrics;
 pub mod no_delay;
+pub mod nul;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,11 +30,14 @@ const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("/api/docs", "docs"),
 ];
 
-/// Wraps the whole app: turns framework errors (bad JSON, unknown route, missing token…) into
-/// our error body with a stable code, and records the request in the metrics.
+/// Wraps the whole app: refuses NUL characters in what reaches the database (see [`nul`];
+/// REST bodies read up to `max_body_bytes`), turns framework errors (bad JSON, unknown route,
+/// missing token…) into our error body with a stable code, and records the request in the
+/// metrics.
 pub async fn handle<E: Endpoint>(
     ep: Arc<E>,
     metrics: Arc<Metrics>,
+    max_body_bytes: usize,
     req: Request,
 ) -> poem::Result<Response> {
     let start = Instant::now();
@@ -40,9 +47,12 @@ pub async fn handle<E: Endpoint>(
         .iter()
         .find(|(p, _)| *p == path)
         .map(|(_, label)| *label);
-    let (response, operation) = match ep.call(req).await {
-        Ok(output) => {
-            let response = output.into_response();
+    let called = match nul::check_request(req, max_body_bytes).await {
+        Ok(req) => ep.call(req).await.map(IntoResponse::into_response),
+        Err(refused) => Err(refused),
+    };
+    let (response, operation) = match called {
+        Ok(response) => {
             let operation = response.data::<OperationId>().map(|op| op.0);
             (response, operation)
         }

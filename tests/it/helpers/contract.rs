@@ -72,8 +72,9 @@ pub fn check(
     let found = template(doc, path)
         .and_then(|(template, item)| Some((template, item.get(method.as_str().to_lowercase())?)));
     let Some((template, operation)) = found else {
-        // No operation: the router answered. Its errors still have the one error body.
-        if !matches!(status, 404 | 405) {
+        // No operation: the router answered (or the edge refused the request first, 400).
+        // Its errors still have the one error body.
+        if !matches!(status, 400 | 404 | 405) {
             return Err(format!(
                 "{method} {path}: no documented operation, yet the answer is {status}"
             ));

@@ -13,7 +13,7 @@ mod ws;
 #[allow(unused_imports)]
 pub use client::Reply;
 #[allow(unused_imports)]
-pub use server::{TestServer, TestUser, convo_binary};
+pub use server::{TestServer, TestUser, convo_binary, test_config};
 #[allow(unused_imports)]
 pub use ws::{WAIT, Ws};
 

@@ -76,7 +76,8 @@ fn init_logging() {
             convo_homeserver::telemetry::init(&convo_homeserver::config::LogConfig {
                 filter: "debug,sqlx=warn,hyper=info".into(),
                 ..Default::default()
-            });
+            })
+            .expect("the test log filter is valid");
         }
     });
 }
@@ -130,18 +131,29 @@ impl TestServer {
     /// Stops the server and starts it again on the same folder and database, with the test
     /// defaults, on a new port.
     pub async fn restart(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.stop().await;
         let config = test_config(self._data_dir.path().to_path_buf(), self._db.url.clone());
         let running = Running::start(config).await;
         self.addr = running.addr;
         self.pool = running.pool;
         self.shutdown = Some(running.shutdown);
         self.task = Some(running.task);
+    }
+
+    /// Stops the server and waits until it has (its folder and database stay).
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The test configuration on this server's folder and database: for starting a second
+    /// server on the same data.
+    pub fn config(&self) -> Config {
+        test_config(self._data_dir.path().to_path_buf(), self._db.url.clone())
     }
 
     /// Closes the server's database pool: every later query fails as in an outage.

@@ -1,6 +1,6 @@
 //! `POST /api/v1/auth/login`: password login, starting a new device session.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
@@ -8,7 +8,7 @@ use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::error::statuses::{ALWAYS, BODY, FORBIDDEN, TOO_MANY_REQUESTS, UNAUTHORIZED};
 use crate::api::text::Text;
-use crate::api::types::{TokenResponse, client_ip};
+use crate::api::types::{ClientIp, TokenResponse};
 use crate::error::{Error, ErrorCode};
 use crate::state::AppState;
 
@@ -45,7 +45,7 @@ impl Api {
     async fn login(
         &self,
         state: Data<&AppState>,
-        addr: &RemoteAddr,
+        client: ClientIp,
         body: Json<LoginRequest>,
     ) -> ApiResult<
         Json<TokenResponse>,
@@ -63,7 +63,7 @@ impl Api {
                 .into());
             }
         };
-        let ip = client_ip(addr);
+        let ip = client.text();
         state.limits.login_from_address(ip.as_deref())?;
         // Failures count against the account however it was named (username, user id or
         // email); an unknown name counts under itself.

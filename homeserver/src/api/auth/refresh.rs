@@ -1,6 +1,6 @@
 //! `POST /api/v1/auth/refresh`: swap a refresh token for new tokens.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
@@ -8,7 +8,7 @@ use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::error::statuses::{ALWAYS, BODY, UNAUTHORIZED};
 use crate::api::text::Text;
-use crate::api::types::{TokenResponse, client_ip};
+use crate::api::types::{ClientIp, TokenResponse};
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
@@ -35,12 +35,12 @@ impl Api {
     async fn refresh(
         &self,
         state: Data<&AppState>,
-        addr: &RemoteAddr,
+        client: ClientIp,
         body: Json<RefreshRequest>,
     ) -> ApiResult<Json<TokenResponse>, { ALWAYS | BODY | UNAUTHORIZED }> {
         let pair = state
             .sessions
-            .refresh(&body.refresh_token, client_ip(addr))
+            .refresh(&body.refresh_token, client.text())
             .await?;
         Ok(Json(pair.into()))
     }

@@ -1,6 +1,6 @@
 //! `POST /api/v1/auth/register`: create an account.
 
-use poem::web::{Data, RemoteAddr};
+use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
@@ -9,7 +9,7 @@ use crate::api::ApiTags;
 use crate::api::error::ApiResult;
 use crate::api::error::statuses::{ALWAYS, BODY, CONFLICT, FORBIDDEN, TOO_MANY_REQUESTS};
 use crate::api::text::Text;
-use crate::api::types::{OwnProfile, client_ip};
+use crate::api::types::{ClientIp, OwnProfile};
 use crate::state::AppState;
 
 #[derive(Debug, Object)]
@@ -57,11 +57,11 @@ impl Api {
     async fn register(
         &self,
         state: Data<&AppState>,
-        addr: &RemoteAddr,
+        client: ClientIp,
         body: Json<RegisterRequest>,
     ) -> ApiResult<RegisterResponse, { ALWAYS | BODY | FORBIDDEN | CONFLICT | TOO_MANY_REQUESTS }>
     {
-        if let Some(ip) = client_ip(addr) {
+        if let Some(ip) = client.text() {
             state.limits.register_by_address(&ip)?;
         }
         let body = body.0;

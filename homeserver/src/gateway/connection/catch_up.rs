@@ -45,6 +45,24 @@ impl Connection {
                         .await
                         .map_err(|_| too_slow)?;
                 }
+                // Presence is not in the stream: what changed while the device was away is
+                // told as it is now (changes from here on are queued for this connection).
+                match self
+                    .state
+                    .gateway
+                    .presence
+                    .of_contacts(&self.session.user_id)
+                    .await
+                {
+                    Ok(frames) => {
+                        for frame in frames {
+                            out.push(Message::text(frame.to_string()));
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(cause = %err.message, "presence for a resume failed")
+                    }
+                }
                 let synced = json!({ "type": "synced", "pos": self.last_pos, "resumed": true });
                 out.push(Message::text(synced.to_string()));
             }
@@ -102,7 +120,12 @@ impl Connection {
             .into_iter()
             .map(|r| RoomSummary::new(r, user))
             .collect();
-        let presence = self.state.gateway.presence.of_contacts(user).await?;
+        let mut presence = self.state.gateway.presence.of_contacts(user).await?;
+        for entry in &mut presence {
+            if let Some(entry) = entry.as_object_mut() {
+                entry.remove("type");
+            }
+        }
         let rooms: Vec<serde_json::Value> = rooms
             .iter()
             .map(|r| poem_openapi::types::ToJSON::to_json(r).unwrap_or_default())
