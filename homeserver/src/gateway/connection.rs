@@ -304,6 +304,19 @@ impl Connection {
                     self.sent(event.pos, Arc::from(event.room_id.as_str()), event.seq);
                     sink.send(Message::text(frame)).await.map_err(|_| ())?;
                 }
+                // Presence is not in the stream: what changed while the device was away is
+                // told as it is now (changes from here on are queued for this connection).
+                let me = &self.session.user_id;
+                let presence = self.state.gateway.presence.of_contacts(me).await;
+                for mut entry in presence.unwrap_or_else(|err| {
+                    tracing::error!(cause = %err, "presence for a resume failed");
+                    Vec::new()
+                }) {
+                    entry["type"] = json!("presence");
+                    sink.send(Message::text(entry.to_string()))
+                        .await
+                        .map_err(|_| ())?;
+                }
                 let synced = json!({ "type": "synced", "pos": self.last_pos, "resumed": true });
                 sink.send(Message::text(synced.to_string()))
                     .await

@@ -170,3 +170,52 @@ async fn a_hidden_last_seen_shows_only_offline() {
     assert_eq!(entry["online"], false);
     assert!(entry.get("last_seen").is_none(), "{snapshot}");
 }
+
+/// Presence is not part of the event stream, so a device that resumes (`since`) instead of
+/// taking a snapshot has missed every change while it was away, or all of them at once when
+/// the server restarted. It hears its contacts' presence as it is now before `synced`.
+#[tokio::test]
+async fn a_resuming_device_hears_its_contacts_presence_before_synced() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    direct(&server, &alice, &bob).await;
+    direct(&server, &alice, &carol).await;
+    let (a, snapshot) = online(&server, &alice).await;
+    let pos = snapshot["pos"].as_i64().expect("pos");
+    a.close().await;
+
+    // While Alice is away, Bob comes online: she is not there to hear it.
+    let (_b, _) = online(&server, &bob).await;
+    let (mut a, hello) = Ws::connect(&server, &alice.access_token, Some(pos)).await;
+    assert_eq!(hello["type"], "ack", "{hello}");
+    let mut heard = Vec::new();
+    loop {
+        let frame = a
+            .wait_for(|f| f["type"] == "presence" || f["type"] == "synced")
+            .await;
+        if frame["type"] == "synced" {
+            break;
+        }
+        heard.push(frame);
+    }
+    heard.sort_by(|x, y| x["user_id"].as_str().cmp(&y["user_id"].as_str()));
+    let states: Vec<(&str, bool)> = heard
+        .iter()
+        .map(|f| {
+            (
+                f["user_id"].as_str().unwrap(),
+                f["online"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (bob.user_id.as_str(), true),
+            (carol.user_id.as_str(), false)
+        ],
+        "{heard:?}"
+    );
+}
