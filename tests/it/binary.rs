@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::convo_binary;
 
-fn convo(dir: &std::path::Path) -> Command {
+pub(crate) fn convo(dir: &std::path::Path) -> Command {
     let mut command = Command::new(convo_binary());
     command
         .current_dir(dir)
@@ -23,7 +23,7 @@ fn convo(dir: &std::path::Path) -> Command {
 }
 
 /// Waits for the "serving … on http://ADDR" line and returns ADDR.
-fn wait_for_listen_line(child: &mut Child) -> String {
+pub(crate) fn wait_for_listen_line(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("piped stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -38,7 +38,7 @@ fn wait_for_listen_line(child: &mut Child) -> String {
     panic!("the server never said where it listens");
 }
 
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
+pub(crate) fn terminate(child: &mut Child) -> std::process::ExitStatus {
     Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())

@@ -13,4 +13,5 @@ mod openapi;
 mod profiles;
 mod rooms;
 mod sessions;
+mod terminal_chat;
 mod tidy;

@@ -8,7 +8,7 @@ mod ws;
 #[allow(unused_imports)]
 pub use client::Reply;
 #[allow(unused_imports)]
-pub use server::{TestServer, TestUser, convo_binary};
+pub use server::{TestServer, TestUser, convo_binary, workspace_binary};
 #[allow(unused_imports)]
 pub use ws::{WAIT, Ws};
 

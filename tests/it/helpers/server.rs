@@ -296,12 +296,18 @@ impl Drop for TestServer {
 
 /// The `convo` binary built alongside the tests (`cargo build --bins` first).
 pub fn convo_binary() -> PathBuf {
+    workspace_binary("convo")
+}
+
+/// A binary of the workspace built alongside the tests (`cargo build --workspace --bins`
+/// first): `convo`, `convo-chat`, …
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/it-<hash> → target/<profile>/convo
+    // target/<profile>/deps/it-<hash> → target/<profile>/<name>
     let path = exe
         .parent()
         .and_then(|deps| deps.parent())
-        .map(|profile| profile.join("convo"))
+        .map(|profile| profile.join(name))
         .expect("target folder");
     assert!(
         path.exists(),
