@@ -261,10 +261,16 @@ async fn both_resume_after_the_server_restarts_with_their_tokens_expired_and_qui
     for chat in [&mut alice, &mut bob] {
         chat.expect_line("(connection lost; resuming)").await;
     }
+    // Typed while the server is away: sent once it is back.
+    alice.type_line("typed meanwhile").await;
     server.start_again();
     for chat in [&mut alice, &mut bob] {
         chat.expect_line("(reconnected; caught up)").await;
     }
+    alice
+        .expect("a sent tick", |l| l.starts_with("  ✓ sent (#"))
+        .await;
+    bob.expect_line("[@alice:localhost] typed meanwhile").await;
     let seq = send(&mut alice, "still here").await;
     bob.expect_line("[@alice:localhost] still here").await;
     alice.expect_line(&format!("  ✓✓ read (#{seq})")).await;
