@@ -28,6 +28,8 @@ pub struct TestServer {
     _db: TestDb,
     /// The server's own pool, to simulate a database outage.
     pool: convo_homeserver::db::Db,
+    /// The server's services, for the few tests that must call one directly.
+    state: convo_homeserver::state::AppState,
 }
 
 /// A server application started in the test's runtime.
@@ -35,6 +37,7 @@ struct Running {
     addr: SocketAddr,
     server_name: String,
     pool: convo_homeserver::db::Db,
+    state: convo_homeserver::state::AppState,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -49,6 +52,7 @@ impl Running {
             addr: app.local_addr(),
             server_name: app.state().server_name.to_string(),
             pool: app.state().db.clone(),
+            state: app.state().clone(),
             shutdown,
             task: tokio::spawn(app.run_until_stopped(async {
                 let _ = stopped.await;
@@ -124,6 +128,7 @@ impl TestServer {
             task: Some(running.task),
             _db: db,
             pool: running.pool,
+            state: running.state,
         }
     }
 
@@ -140,6 +145,7 @@ impl TestServer {
         let running = Running::start(config).await;
         self.addr = running.addr;
         self.pool = running.pool;
+        self.state = running.state;
         self.shutdown = Some(running.shutdown);
         self.task = Some(running.task);
     }
@@ -166,6 +172,12 @@ impl TestServer {
                     .expect("postgres sql");
             }
         }
+    }
+
+    /// The server's services: for a test that needs requests to reach one together, which
+    /// requests over sockets cannot be made to do.
+    pub fn state(&self) -> &convo_homeserver::state::AppState {
+        &self.state
     }
 
     pub fn url(&self, path: &str) -> String {
