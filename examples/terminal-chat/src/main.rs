@@ -18,7 +18,8 @@
 //!
 //! On start the program logs in as a new device and gets a snapshot: it prints the unread
 //! messages (fetched with `GET /api/v1/rooms/{room_id}/messages`) before anything is marked
-//! read. After a lost connection it resumes from the last `pos` it holds; messages typed
+//! read. Those did not come over this connection, which is all that `received` can vouch for,
+//! so the other side sees them go from ✓ straight to read. After a lost connection it resumes from the last `pos` it holds; messages typed
 //! meanwhile, and ones whose answer was lost, are sent when it is back, with their first
 //! `txn_id`, so none is stored twice. Ticks that moved while it was away show with the next
 //! receipt, which carries the whole position. Access tokens are short-lived: it refreshes
