@@ -1,5 +1,6 @@
 //! Presence: people who share a room hear when a user comes online and, after a grace period,
-//! goes offline with a last-seen time; strangers hear nothing; snapshots list contacts.
+//! goes offline with a last-seen time; strangers hear nothing; snapshots list contacts, and a
+//! resuming device hears them before `synced`.
 
 use std::time::{Duration, Instant};
 
