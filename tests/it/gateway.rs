@@ -27,6 +27,12 @@ const ROOMS: &str = "/api/v1/rooms";
 /// How long a test listens to be sure that a frame does not come.
 const QUIET: Duration = Duration::from_millis(400);
 
+/// How much later than due a server timer (typing TTL, presence grace, hello timeout) may
+/// fire on a loaded machine. Tests assert that a timer fires no earlier than due, measured
+/// from before the request that starts it, and no later than this after (well within
+/// [`crate::helpers::WAIT`]).
+const LATE: Duration = Duration::from_secs(5);
+
 /// An id percent-encoded for a path segment (`!`, `:`, `@`, `$` and friends).
 fn enc(id: &str) -> String {
     let mut out = String::with_capacity(id.len() * 3);

@@ -16,4 +16,5 @@ mod profiles;
 mod rooms;
 mod sessions;
 mod startup;
+mod terminal_chat;
 mod tidy;

@@ -2,19 +2,51 @@
 //! protocol at work: sent → delivered → read ticks, typing, presence, and resuming after a
 //! lost connection without losing or doubling anything.
 //!
-//! Type a line to send it; `/typing` tells the other side you are typing; `/quit` leaves.
+//! Type a line to send it; `/typing` tells the other side you are typing; `/quit` leaves (at
+//! any time, also while connecting or reconnecting).
+//!
+//! What the other side sees, and when:
+//! - **✓ sent** (`✓ sent (#seq)`): the server stored the message (the answer to `send`).
+//! - **✓✓ delivered** (`✓✓ delivered (#seq)`): a device of the other person has it. This
+//!   program sends `received` with the event's `pos` as soon as an event arrives.
+//! - **✓✓ read** (`✓✓ read (#seq)`, blue ticks on a colour terminal): the other person saw
+//!   it. A terminal cannot tell whether anyone is looking, so this program counts a message
+//!   as seen once it has been on screen for `--read-delay` seconds while its user is there,
+//!   and sends `read` with the room's `seq` then. "There" means having typed a line in the
+//!   last five minutes (or started the program); someone away longer reads what arrived when
+//!   they next type a line.
+//!
+//! On start the program logs in as a new device and gets a snapshot: it prints the unread
+//! messages (fetched with `GET /api/v1/rooms/{room_id}/messages`) before anything is marked
+//! read. Those did not come over this connection, which is all that `received` can vouch for,
+//! so the other side sees them go from ✓ straight to read. After a lost connection it resumes from the last `pos` it holds; messages typed
+//! meanwhile, and ones whose answer was lost, are sent when it is back, with their first
+//! `txn_id`, so none is stored twice. Ticks that moved while it was away show with the next
+//! receipt, which carries the whole position. Access tokens are short-lived: it refreshes
+//! them (`POST /api/v1/auth/refresh`) before they expire or when the server says they have,
+//! and logs in again if the refresh token is refused.
+//!
+//! Every line it prints is one thing that happened, in a stable form, so that a script (or
+//! a test) can follow a conversation.
 
 #![allow(clippy::print_stdout, reason = "a terminal program prints")]
 
-use std::collections::BTreeMap;
+mod chat;
+mod input;
+mod session;
+
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use clap::Parser;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use chat::Chat;
+use input::{Input, is_quit};
+use session::{Session, is_auth_error};
 
 /// Chat with one person on a Convo homeserver.
 #[derive(Debug, Parser)]
@@ -34,218 +66,251 @@ struct Args {
     /// Create your account first (ignored if it exists).
     #[arg(long)]
     register: bool,
+    /// Seconds a message is on screen before it counts as read.
+    #[arg(long, default_value_t = 2.0)]
+    read_delay: f64,
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Why a connection ended.
+enum End {
+    Quit,
+    /// Lost: reconnect and resume.
+    Lost,
+    /// The server refused the access token: sign in again, then reconnect.
+    SignIn,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let args = Args::parse();
-    let http = reqwest::Client::new();
-    let api = |path: &str| format!("{}/api/v1{path}", args.server.trim_end_matches('/'));
-    if args.register {
-        let reply = http
-            .post(api("/auth/register"))
-            .json(&json!({ "username": args.username, "password": args.password }))
-            .send()
-            .await?;
-        if !reply.status().is_success() && reply.status() != 409 {
-            bail!("register: {}", reply.text().await?);
+    let mut input = Input::start();
+    let start = Session::start(&args.server, &args.username, &args.password, args.register);
+    let Some(session) = input.unless_quit(start).await else {
+        return Ok(());
+    };
+    let mut session = session?;
+    let server_name = session
+        .user_id
+        .split_once(':')
+        .map(|(_, s)| s.to_owned())
+        .unwrap_or_default();
+    let peer = format!("@{}:{server_name}", args.with);
+    let Some(room_id) = open_chat(&mut session, &mut input, &peer).await? else {
+        return Ok(());
+    };
+    println!("chatting with {peer} in {room_id}. Type to send; /typing, /quit.");
+    let read_delay = Duration::try_from_secs_f64(args.read_delay).unwrap_or(Duration::ZERO);
+    let mut chat = Chat::new(session.user_id.clone(), peer, room_id, read_delay);
+    loop {
+        let token = match input.unless_quit(session.token()).await {
+            None => return Ok(()),
+            Some(Ok(token)) => token,
+            Some(Err(err)) => {
+                println!("(cannot sign in: {err}; retrying)");
+                if !input.pause(Duration::from_secs(2)).await {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        let ws_url = session.ws_url();
+        let mut socket = match input
+            .unless_quit(tokio_tungstenite::connect_async(ws_url))
+            .await
+        {
+            None => return Ok(()),
+            Some(Ok((socket, _))) => socket,
+            Some(Err(err)) => {
+                println!("(cannot connect: {err}; retrying)");
+                if !input.pause(Duration::from_secs(2)).await {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        match serve(&mut socket, &token, &mut chat, &mut session, &mut input).await {
+            End::Quit => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+                return Ok(());
+            }
+            End::Lost => {
+                println!("(connection lost; resuming)");
+                if !input.pause(Duration::from_secs(1)).await {
+                    return Ok(());
+                }
+            }
+            End::SignIn => match input.unless_quit(session.renew()).await {
+                None => return Ok(()),
+                Some(Ok(())) => {}
+                Some(Err(err)) => {
+                    println!("(cannot sign in: {err}; retrying)");
+                    if !input.pause(Duration::from_secs(2)).await {
+                        return Ok(());
+                    }
+                }
+            },
         }
     }
-    let login: Value = http
-        .post(api("/auth/login"))
-        .json(&json!({ "username": args.username, "password": args.password, "device_name": "convo-chat" }))
-        .send()
-        .await?
-        .error_for_status()
-        .context("login")?
-        .json()
-        .await?;
-    let token = login["access_token"]
-        .as_str()
-        .context("no access token")?
-        .to_owned();
-    let me = login["user_id"].as_str().context("no user id")?.to_owned();
-    let server_name = me.split_once(':').map(|(_, s)| s).unwrap_or_default();
-    let peer = format!("@{}:{server_name}", args.with);
-    // The other person may not have registered yet (the README starts alice first): wait.
+}
+
+/// The room of the direct chat with `peer`; waits for them to register (the README starts
+/// alice first). `None` if the user quits meanwhile.
+async fn open_chat(
+    session: &mut Session,
+    input: &mut Input,
+    peer: &str,
+) -> anyhow::Result<Option<String>> {
     let mut waiting = false;
-    let room: Value = loop {
-        let reply = http
-            .post(api("/rooms/direct"))
-            .bearer_auth(&token)
-            .json(&json!({ "user_id": peer }))
-            .send()
-            .await?;
-        if reply.status() != reqwest::StatusCode::NOT_FOUND {
-            break reply
-                .error_for_status()
-                .context("opening the chat")?
-                .json()
-                .await?;
+    loop {
+        let body = json!({ "user_id": peer });
+        let Some(answer) = input
+            .unless_quit(session.call("/rooms/direct", Some(&body)))
+            .await
+        else {
+            return Ok(None);
+        };
+        let (status, answer) = answer?;
+        if status.is_success()
+            && let Some(room_id) = answer["room_id"].as_str()
+        {
+            return Ok(Some(room_id.to_owned()));
+        }
+        if status != reqwest::StatusCode::NOT_FOUND {
+            bail!("opening the chat: {status} {answer}");
         }
         if !waiting {
             println!("(waiting for {peer} to register…)");
             waiting = true;
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    };
-    let room_id = room["room_id"].as_str().context("no room id")?.to_owned();
-    println!("chatting with {peer} in {room_id}. Type to send; /typing, /quit.");
-
-    let ws_url = format!("{}/api/v1/ws", args.server.replacen("http", "ws", 1));
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut since: Option<i64> = None;
-    // seq of my messages → tick shown so far
-    let mut mine: BTreeMap<i64, &str> = BTreeMap::new();
-    let mut next_id = 0u64;
-    loop {
-        let (mut socket, _) = match tokio_tungstenite::connect_async(&ws_url).await {
-            Ok(socket) => socket,
-            Err(err) => {
-                println!("(cannot connect: {err}; retrying)");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
-        };
-        let mut hello = json!({ "type": "hello", "id": "hello", "token": token });
-        if let Some(since) = since {
-            hello["since"] = json!(since);
+        if !input.pause(Duration::from_secs(1)).await {
+            return Ok(None);
         }
-        socket.send(Message::text(hello.to_string())).await?;
-        loop {
-            tokio::select! {
-                line = lines.next_line() => {
-                    let Some(line) = line? else { return Ok(()) };
-                    next_id += 1;
-                    let frame = match line.trim() {
-                        "/quit" => return Ok(()),
-                        "/typing" => json!({ "type": "typing", "id": next_id.to_string(), "room_id": room_id, "typing": true }),
-                        "" => continue,
-                        text => json!({ "type": "send", "id": next_id.to_string(), "room_id": room_id, "txn_id": format!("{me}-{next_id}-{}", std::process::id()), "text": text }),
-                    };
-                    socket.send(Message::text(frame.to_string())).await?;
-                }
-                frame = socket.next() => {
-                    let Some(Ok(Message::Text(text))) = frame else {
-                        if matches!(frame, Some(Ok(Message::Ping(_)) | Ok(Message::Pong(_)))) { continue; }
-                        println!("(connection lost; resuming)");
-                        break;
-                    };
-                    let frame: Value = serde_json::from_str(&text)?;
-                    show(&frame, &me, &room_id, &mut mine, &mut since, &mut socket).await?;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Prints one server frame; acknowledges and reads incoming messages as they are shown.
-async fn show(
-    frame: &Value,
-    me: &str,
-    room_id: &str,
-    mine: &mut BTreeMap<i64, &'static str>,
-    since: &mut Option<i64>,
+/// Serves one connection: hello, then the user's lines, the server's frames and the read
+/// timer, until it ends.
+async fn serve(
     socket: &mut Socket,
-) -> anyhow::Result<()> {
-    match frame["type"].as_str().unwrap_or("") {
-        "ack" if frame.get("seq").is_some() => {
-            let seq = frame["seq"].as_i64().unwrap_or(0);
-            mine.insert(seq, "✓");
-            println!("  ✓ sent (#{seq})");
-        }
-        "snapshot" => {
-            *since = frame["pos"].as_i64();
-            let unread = frame["rooms"]
-                .as_array()
-                .and_then(|rooms| rooms.iter().find(|r| r["room_id"] == room_id))
-                .and_then(|r| r["unread_count"].as_i64())
-                .unwrap_or(0);
-            println!("(connected; {unread} unread)");
-        }
-        "synced" => println!("(reconnected; caught up)"),
-        "event" => {
-            let event = &frame["event"];
-            *since = event["pos"].as_i64().or(*since);
-            if event["room_id"] != room_id {
-                return Ok(());
-            }
-            let seq = event["seq"].as_i64().unwrap_or(0);
-            let sender = event["sender"].as_str().unwrap_or("?");
-            match event["type"].as_str().unwrap_or("") {
-                "message" if sender != me => {
-                    println!(
-                        "[{sender}] {}",
-                        event["content"]["text"].as_str().unwrap_or("")
-                    );
-                    let pos = event["pos"].clone();
-                    for reply in [
-                        json!({ "type": "received", "id": "recv", "pos": pos }),
-                        json!({ "type": "read", "id": "read", "room_id": room_id, "seq": seq }),
-                    ] {
-                        socket.send(Message::text(reply.to_string())).await?;
-                    }
+    token: &str,
+    chat: &mut Chat,
+    session: &mut Session,
+    input: &mut Input,
+) -> End {
+    let mut hello = json!({ "type": "hello", "id": "hello", "token": token });
+    if let Some(since) = chat.since {
+        hello["since"] = json!(since);
+    }
+    if !send(socket, [hello]).await {
+        return End::Lost;
+    }
+    loop {
+        let read_due = chat.read_due();
+        tokio::select! {
+            line = input.next() => {
+                let Some(line) = line.filter(|line| !is_quit(line)) else { return End::Quit };
+                if !send(socket, chat.typed(&line)).await {
+                    return End::Lost;
                 }
-                "message" => {}
-                other => println!("  ({other} by {sender})"),
             }
-        }
-        "receipts" => {
-            for update in frame["updates"].as_array().into_iter().flatten() {
-                if update["user_id"] == me {
+            () = sleep_until(read_due), if read_due.is_some() => {
+                if !send(socket, chat.read_timer()).await {
+                    return End::Lost;
+                }
+            }
+            message = socket.next() => {
+                let text = match message {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Close(Some(close)))) if close.code == CloseCode::from(4001) => {
+                        return End::SignIn;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_) | Message::Binary(_))) => continue,
+                    _ => return End::Lost,
+                };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                if frame["id"] == "hello" {
+                    if frame["type"] == "error" {
+                        if is_auth_error(&frame) {
+                            return End::SignIn;
+                        }
+                        println!("  error: {}", frame["message"].as_str().unwrap_or(""));
+                        return End::Lost;
+                    }
+                    if !send(socket, chat.connected()).await {
+                        return End::Lost;
+                    }
                     continue;
                 }
-                let (delivered, read) = (
-                    update["delivered_up_to"].as_i64().unwrap_or(0),
-                    update["read_up_to"].as_i64().unwrap_or(0),
-                );
-                for (seq, tick) in mine.iter_mut() {
-                    let new = if *seq <= read {
-                        "✓✓ read"
-                    } else if *seq <= delivered {
-                        "✓✓ delivered"
-                    } else {
-                        *tick
+                let (frames, unread_after) = chat.frame(&frame);
+                if !send(socket, frames).await {
+                    return End::Lost;
+                }
+                if let Some(after) = unread_after {
+                    let fetched = match input.unless_quit(unread(session, chat, after)).await {
+                        None => return End::Quit,
+                        Some(fetched) => fetched,
                     };
-                    if new != *tick {
-                        *tick = new;
-                        println!("  {new} (#{seq})");
+                    match fetched {
+                        Ok(events) => chat.history(&events),
+                        Err(err) => println!("(cannot fetch the unread messages: {err})"),
                     }
                 }
             }
         }
-        "typing" if frame["room_id"] == room_id => {
-            let who = frame["user_id"].as_str().unwrap_or("?");
-            println!(
-                "  {who} {}",
-                if frame["typing"] == true {
-                    "is typing…"
-                } else {
-                    "stopped typing"
-                }
-            );
-        }
-        "presence" => {
-            let who = frame["user_id"].as_str().unwrap_or("?");
-            match (frame["online"].as_bool(), frame["last_seen"].as_i64()) {
-                (Some(true), _) => println!("  {who} is online"),
-                (_, Some(ms)) => {
-                    println!("  {who} went offline (last seen {ms} ms after the epoch)")
-                }
-                _ => println!("  {who} went offline"),
-            }
-        }
-        "error" => println!(
-            "  error: {} ({})",
-            frame["message"].as_str().unwrap_or(""),
-            frame["code"].as_str().unwrap_or("")
-        ),
-        _ => {}
     }
-    Ok(())
+}
+
+async fn sleep_until(at: Option<std::time::Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at.into()).await;
+    }
+}
+
+/// Sends frames; false if the connection is gone.
+async fn send(socket: &mut Socket, frames: impl IntoIterator<Item = Value>) -> bool {
+    for frame in frames {
+        if socket.feed(Message::text(frame.to_string())).await.is_err() {
+            return false;
+        }
+    }
+    socket.flush().await.is_ok()
+}
+
+/// The room's events after `after` (my read position), over REST, oldest first.
+async fn unread(session: &mut Session, chat: &Chat, after: i64) -> anyhow::Result<Vec<Value>> {
+    let room = encode(chat.room_id());
+    let mut events = Vec::new();
+    let mut after = after;
+    // A page at a time, until one comes back empty (bounded, for a server gone wrong).
+    for _ in 0..100 {
+        let path = format!("/rooms/{room}/messages?after={after}&limit=200");
+        let (status, page) = session.call(&path, None).await?;
+        if !status.is_success() {
+            bail!("{status} {page}");
+        }
+        let page = page["events"].as_array().cloned().unwrap_or_default();
+        let Some(last) = page.last().and_then(|e| e["seq"].as_i64()) else {
+            break;
+        };
+        after = last;
+        events.extend(page);
+    }
+    Ok(events)
+}
+
+/// An id percent-encoded for a path segment.
+fn encode(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() * 3);
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

@@ -1,12 +1,21 @@
 //! Presence: people who share a room hear when a user comes online and, after a grace period,
-//! goes offline with a last-seen time; strangers hear nothing; snapshots list contacts.
+//! goes offline with a last-seen time; strangers hear nothing; snapshots list contacts, and a
+//! resuming device hears them before `synced`.
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{QUIET, direct, group, online};
+use super::{LATE, QUIET, direct, group, online};
 use crate::helpers::{TestServer, Ws};
+
+/// The grace period of these tests: long enough for a reconnect on a loaded machine to come
+/// well within it.
+const GRACE: Duration = Duration::from_secs(2);
+
+async fn spawn() -> TestServer {
+    TestServer::spawn_with(|c| c.gateway.presence_grace_secs = GRACE.as_secs()).await
+}
 
 /// Whether `frame` is a presence frame about `user_id`.
 fn presence_of(frame: &Value, user_id: &str) -> bool {
@@ -15,7 +24,7 @@ fn presence_of(frame: &Value, user_id: &str) -> bool {
 
 #[tokio::test]
 async fn contacts_see_online_then_offline_after_the_grace_period() {
-    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let server = spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let dave = server.user("dave").await;
@@ -28,6 +37,7 @@ async fn contacts_see_online_then_offline_after_the_grace_period() {
     assert_eq!(frame["online"], true, "{frame}");
     assert!(frame.get("last_seen").is_none_or(Value::is_null), "{frame}");
 
+    // Before the close: the grace period cannot start earlier.
     let closed = Instant::now();
     b.close().await;
     let frame = a.wait_for(|f| presence_of(f, &bob.user_id)).await;
@@ -36,7 +46,7 @@ async fn contacts_see_online_then_offline_after_the_grace_period() {
     let last_seen = frame["last_seen"].as_i64().expect("last_seen");
     assert!(last_seen > 1_600_000_000_000, "{frame}");
     assert!(
-        after >= Duration::from_millis(900) && after < Duration::from_secs(4),
+        after >= GRACE && after < GRACE + LATE,
         "offline after {after:?}"
     );
     // Dave shares no room with Bob: nothing about him.
@@ -45,7 +55,7 @@ async fn contacts_see_online_then_offline_after_the_grace_period() {
 
 #[tokio::test]
 async fn a_reconnect_within_the_grace_period_shows_no_offline() {
-    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let server = spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     direct(&server, &alice, &bob).await;
@@ -53,10 +63,18 @@ async fn a_reconnect_within_the_grace_period_shows_no_offline() {
     let (b, _) = online(&server, &bob).await;
     a.wait_for(|f| presence_of(f, &bob.user_id)).await;
 
+    let closed = Instant::now();
     b.close().await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A short drop (long enough for the server to see it, as a rule).
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let (_b, _) = online(&server, &bob).await;
-    a.assert_none(Duration::from_millis(1600), |f| {
+    let back = closed.elapsed();
+    assert!(
+        back < GRACE,
+        "reconnecting took {back:?}, longer than the grace period"
+    );
+    // Past the end of the first connection's grace period: still no offline.
+    a.assert_none(GRACE - back + QUIET, |f| {
         presence_of(f, &bob.user_id) && f["online"] == false
     })
     .await;
@@ -64,7 +82,7 @@ async fn a_reconnect_within_the_grace_period_shows_no_offline() {
 
 #[tokio::test]
 async fn offline_waits_for_the_grace_period_after_the_last_disconnect() {
-    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let server = spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     direct(&server, &alice, &bob).await;
@@ -72,12 +90,18 @@ async fn offline_waits_for_the_grace_period_after_the_last_disconnect() {
     let (b, _) = online(&server, &bob).await;
     a.wait_for(|f| presence_of(f, &bob.user_id)).await;
 
-    // A short drop, back for a while, then gone: offline comes a full grace period after the
-    // second disconnect, not when the first one's timer runs out.
+    // A short drop, back until the first drop's timer has run out, then gone: offline comes a
+    // full grace period after the second disconnect, not when the first one's timer runs out.
+    let dropped = Instant::now();
     b.close().await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let (b, _) = online(&server, &bob).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let back = dropped.elapsed();
+    assert!(
+        back < GRACE,
+        "reconnecting took {back:?}, longer than the grace period"
+    );
+    tokio::time::sleep(GRACE - back + QUIET).await;
     let gone = Instant::now();
     b.close().await;
     let frame = a
@@ -85,15 +109,15 @@ async fn offline_waits_for_the_grace_period_after_the_last_disconnect() {
         .await;
     let after = gone.elapsed();
     assert!(
-        after >= Duration::from_millis(900),
-        "offline {after:?} after the last disconnect, within the grace period"
+        after >= GRACE && after < GRACE + LATE,
+        "offline {after:?} after the last disconnect, not a grace period ({GRACE:?})"
     );
     assert!(frame["last_seen"].is_i64());
 }
 
 #[tokio::test]
 async fn the_snapshot_lists_the_presence_of_contacts_only() {
-    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let server = spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let carol = server.user("carol").await;
@@ -141,7 +165,7 @@ async fn the_snapshot_lists_the_presence_of_contacts_only() {
 
 #[tokio::test]
 async fn a_hidden_last_seen_shows_only_offline() {
-    let server = TestServer::spawn_with(|c| c.gateway.presence_grace_secs = 1).await;
+    let server = spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     direct(&server, &alice, &bob).await;
@@ -169,4 +193,53 @@ async fn a_hidden_last_seen_shows_only_offline() {
     assert_eq!(entry["user_id"], bob.user_id.as_str(), "{snapshot}");
     assert_eq!(entry["online"], false);
     assert!(entry.get("last_seen").is_none(), "{snapshot}");
+}
+
+/// Presence is not part of the event stream, so a device that resumes (`since`) instead of
+/// taking a snapshot has missed every change while it was away, or all of them at once when
+/// the server restarted. It hears its contacts' presence as it is now before `synced`.
+#[tokio::test]
+async fn a_resuming_device_hears_its_contacts_presence_before_synced() {
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    direct(&server, &alice, &bob).await;
+    direct(&server, &alice, &carol).await;
+    let (a, snapshot) = online(&server, &alice).await;
+    let pos = snapshot["pos"].as_i64().expect("pos");
+    a.close().await;
+
+    // While Alice is away, Bob comes online: she is not there to hear it.
+    let (_b, _) = online(&server, &bob).await;
+    let (mut a, hello) = Ws::connect(&server, &alice.access_token, Some(pos)).await;
+    assert_eq!(hello["type"], "ack", "{hello}");
+    let mut heard = Vec::new();
+    loop {
+        let frame = a
+            .wait_for(|f| f["type"] == "presence" || f["type"] == "synced")
+            .await;
+        if frame["type"] == "synced" {
+            break;
+        }
+        heard.push(frame);
+    }
+    heard.sort_by(|x, y| x["user_id"].as_str().cmp(&y["user_id"].as_str()));
+    let states: Vec<(&str, bool)> = heard
+        .iter()
+        .map(|f| {
+            (
+                f["user_id"].as_str().unwrap(),
+                f["online"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (bob.user_id.as_str(), true),
+            (carol.user_id.as_str(), false)
+        ],
+        "{heard:?}"
+    );
 }

@@ -13,7 +13,7 @@ mod ws;
 #[allow(unused_imports)]
 pub use client::Reply;
 #[allow(unused_imports)]
-pub use server::{TestServer, TestUser, convo_binary, test_config};
+pub use server::{TestServer, TestUser, convo_binary, test_config, workspace_binary};
 #[allow(unused_imports)]
 pub use ws::{WAIT, Ws};
 

@@ -28,6 +28,8 @@ pub struct TestServer {
     _db: TestDb,
     /// The server's own pool, to simulate a database outage.
     pool: convo_homeserver::db::Db,
+    /// The server's services, for the few tests that must call one directly.
+    state: convo_homeserver::state::AppState,
 }
 
 /// A server application started in the test's runtime.
@@ -35,6 +37,7 @@ struct Running {
     addr: SocketAddr,
     server_name: String,
     pool: convo_homeserver::db::Db,
+    state: convo_homeserver::state::AppState,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -49,6 +52,7 @@ impl Running {
             addr: app.local_addr(),
             server_name: app.state().server_name.to_string(),
             pool: app.state().db.clone(),
+            state: app.state().clone(),
             shutdown,
             task: tokio::spawn(app.run_until_stopped(async {
                 let _ = stopped.await;
@@ -125,6 +129,7 @@ impl TestServer {
             task: Some(running.task),
             _db: db,
             pool: running.pool,
+            state: running.state,
         }
     }
 
@@ -136,6 +141,7 @@ impl TestServer {
         let running = Running::start(config).await;
         self.addr = running.addr;
         self.pool = running.pool;
+        self.state = running.state;
         self.shutdown = Some(running.shutdown);
         self.task = Some(running.task);
     }
@@ -178,6 +184,12 @@ impl TestServer {
                     .expect("postgres sql");
             }
         }
+    }
+
+    /// The server's services: for a test that needs requests to reach one together, which
+    /// requests over sockets cannot be made to do.
+    pub fn state(&self) -> &convo_homeserver::state::AppState {
+        &self.state
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -296,12 +308,18 @@ impl Drop for TestServer {
 
 /// The `convo` binary built alongside the tests (`cargo build --bins` first).
 pub fn convo_binary() -> PathBuf {
+    workspace_binary("convo")
+}
+
+/// A binary of the workspace built alongside the tests (`cargo build --workspace --bins`
+/// first): `convo`, `convo-chat`, …
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/it-<hash> → target/<profile>/convo
+    // target/<profile>/deps/it-<hash> → target/<profile>/<name>
     let path = exe
         .parent()
         .and_then(|deps| deps.parent())
-        .map(|profile| profile.join("convo"))
+        .map(|profile| profile.join(name))
         .expect("target folder");
     assert!(
         path.exists(),

@@ -122,44 +122,82 @@ async fn a_hundred_messages_fired_together_into_two_rooms_stay_gap_free() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+/// Plain messages that reach the sequencer together are decided as one batch and written with
+/// one multi-row `INSERT`. When the database refuses one row of it, that request alone fails
+/// (500 `INTERNAL`); the others are stored, with gap-free seqs, in the order they came.
+///
+/// Requests over sockets reach the sequencer whenever the runtime gets to them, so they cannot
+/// be made to arrive together. Calls to the service can: on this one-threaded runtime,
+/// `join_all` polls each call once before anything else runs, and each poll puts its job in
+/// the sequencer's queue, so the sequencer finds them all there when it next looks.
+#[tokio::test(flavor = "current_thread")]
 async fn one_bad_request_does_not_fail_the_others_sent_with_it() {
-    let server = Arc::new(TestServer::spawn().await);
+    use convo_federation::{RoomId, UserId};
+    use convo_homeserver::error::ErrorCode;
+    use convo_homeserver::rooms::model::{Action, EventContent};
+
+    const REFUSED: usize = 5;
+    let server = TestServer::spawn().await;
     let alice = server.user("alice").await;
     let bob = server.user("bob").await;
     let room = create_group(&server, &alice, "Batch", &[&bob]).await;
-    // Every tenth request is malformed: a NUL in its transaction id.
-    let bodies = (0..40).map(|i| {
-        let txn_id = if i % 10 == 5 {
-            format!("bad\u{0}{i}")
-        } else {
-            txn()
+    refuse_rows_containing_poison(&server).await;
+    let sent: Vec<String> = (0..12)
+        .map(|i| {
+            if i == REFUSED {
+                format!("poison {i}")
+            } else {
+                format!("m{i}")
+            }
+        })
+        .collect();
+    let sender = UserId::parse(&bob.user_id).expect("user id");
+    let room_id = RoomId::parse(&room).expect("room id");
+    let rooms = &server.state().rooms;
+    let calls = sent.iter().enumerate().map(|(i, text)| {
+        let action = Action::Message {
+            text: text.clone(),
+            reply_to: None,
         };
-        json!({ "txn_id": txn_id, "text": format!("m{i}") })
+        rooms.act(&sender, &room_id, Some(format!("batch-{i}")), action)
     });
-    let replies = post_all(&server, &bob, &room, bodies).await;
-    let (mut failed_good, mut failed_bad, mut stored) = (Vec::new(), Vec::new(), 0);
-    for (i, reply) in replies.into_iter().enumerate() {
-        stored += usize::from(reply.status == 200);
-        if i % 10 == 5 && reply.status >= 500 {
-            failed_bad.push((i, reply.status));
-        } else if i % 10 != 5 && reply.status != 200 {
-            failed_good.push((i, reply.status, reply.code().to_owned()));
+    let outcomes = futures_util::future::join_all(calls).await;
+
+    let mut seqs = Vec::new();
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        match outcome {
+            Ok(committed) if i != REFUSED => {
+                assert!(!committed.duplicate, "m{i}");
+                let text = match &committed.event.content {
+                    Some(EventContent::Message(message)) => message.text.as_str(),
+                    other => panic!("m{i} is not a message: {other:?}"),
+                };
+                assert_eq!(text, sent[i].as_str());
+                seqs.push(committed.event.seq);
+            }
+            Err(err) if i == REFUSED => {
+                // What the API answers with for it.
+                assert_eq!(err.code, ErrorCode::Internal, "{err:?}");
+                assert_eq!(err.code.status().as_u16(), 500);
+            }
+            other => panic!("request {i} ({}): {other:?}", sent[i]),
         }
     }
-    assert_eq!(
-        failed_good,
-        [],
-        "good messages failed because of a bad neighbour"
-    );
-    assert_eq!(
-        failed_bad,
-        [],
-        "a NUL in a transaction id is a client error"
-    );
+    // Creation took 1 and adding Bob 2; the accepted messages follow, in the order sent.
+    let first = 3;
+    assert_eq!(seqs, (first..first + 11).collect::<Vec<_>>());
     let events = history(&server, &alice, &room).await;
-    assert_eq!(texts(&events).len(), stored, "{events:#?}");
     assert_gap_free_from(&events, 1);
+    let stored: Vec<&str> = sent
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != REFUSED)
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert_eq!(texts(&events), stored);
+    // Over HTTP, the next message follows on without a gap.
+    let ack = super::send(&server, &alice, &room, "after").await;
+    assert_eq!(seq_of(&ack), first + 11);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -169,17 +207,7 @@ async fn a_message_the_database_refuses_fails_alone_and_leaves_no_gap() {
     let bob = server.user("bob").await;
     let room = create_group(&server, &alice, "Poison", &[&bob]).await;
     // Messages are written many rows to a statement; this row makes such a statement fail.
-    server
-        .execute_sql(
-            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events
-             WHEN NEW.content LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
-            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN IF NEW.content LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF;
-             RETURN NEW; END $$;
-             CREATE TRIGGER refuse_poison BEFORE INSERT ON events
-             FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
-        )
-        .await;
+    refuse_rows_containing_poison(&server).await;
     let sent: Vec<String> = (0..60)
         .map(|i| {
             if i % 10 == 3 {
@@ -210,6 +238,21 @@ async fn a_message_the_database_refuses_fails_alone_and_leaves_no_gap() {
     // The next message follows on without a gap.
     let ack = super::send(&server, &alice, &room, "after").await;
     assert_eq!(seq_of(&ack), seq_of(events.last().expect("events")) + 1);
+}
+
+/// Makes the database refuse to store any event whose content contains "poison".
+async fn refuse_rows_containing_poison(server: &TestServer) {
+    server
+        .execute_sql(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON events
+             WHEN NEW.content LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+            "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.content LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned'; END IF;
+             RETURN NEW; END $$;
+             CREATE TRIGGER refuse_poison BEFORE INSERT ON events
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+        )
+        .await;
 }
 
 /// Posts every body as a message from `user`, all at once; the replies in the bodies' order.
