@@ -182,14 +182,14 @@ mod tests {
 
     #[test]
     fn an_operation_documents_only_its_statuses() {
-        assert_eq!(documented::<AUTHED>(), [401, 500, 503]);
+        assert_eq!(documented::<AUTHED>(), [400, 401, 500, 503]);
         assert_eq!(
             documented::<{ AUTHED | BODY | NOT_FOUND }>(),
             [400, 401, 404, 413, 415, 500, 503]
         );
         assert_eq!(
             documented::<{ ALWAYS | TOO_MANY_REQUESTS }>(),
-            [429, 500, 503]
+            [400, 429, 500, 503]
         );
     }
 

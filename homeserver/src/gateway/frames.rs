@@ -9,9 +9,9 @@ use serde_json::json;
 use crate::rooms::PositionUpdate;
 use crate::rooms::model::{Event, EventContent};
 
-/// An event as the stream carries it: what it was when it was committed (a message deleted
-/// since has no `content` and says `"deleted": true`). `txn_id` only for the sender's own
-/// devices.
+/// An event as the stream carries it: as it was committed, except that the content of a
+/// message deleted for everyone since (and of its edits and reactions) is `null`. `txn_id`
+/// only on the sender's own devices' copies.
 #[derive(Serialize)]
 struct StreamEvent<'a> {
     event_id: &'a EventId,
@@ -21,13 +21,10 @@ struct StreamEvent<'a> {
     sender: &'a UserId,
     #[serde(rename = "type")]
     kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     content: Option<ContentOnly<'a>>,
     ts: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     txn_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    deleted: bool,
 }
 
 /// An event's content object without its type.
@@ -51,7 +48,6 @@ pub fn event_json(event: &Event, own: bool) -> String {
         content: event.content.as_ref().map(ContentOnly),
         ts: event.ts,
         txn_id: if own { event.txn_id.as_deref() } else { None },
-        deleted: event.content.is_none(),
     };
     serde_json::to_string(&stream).expect("an event always serialises")
 }
@@ -96,13 +92,10 @@ pub fn typing(room_id: &RoomId, user: &UserId, typing: bool) -> String {
         .to_string()
 }
 
-/// Someone's presence; `last_seen` only when offline and they let others see it.
+/// Someone's presence; `last_seen` is `null` while online, and when they were never seen or
+/// hide it.
 pub fn presence(user: &UserId, online: bool, last_seen: Option<i64>) -> serde_json::Value {
-    let mut frame = json!({ "type": "presence", "user_id": user.as_str(), "online": online });
-    if let Some(last_seen) = last_seen {
-        frame["last_seen"] = json!(last_seen);
-    }
-    frame
+    json!({ "type": "presence", "user_id": user.as_str(), "online": online, "last_seen": last_seen })
 }
 
 #[cfg(test)]

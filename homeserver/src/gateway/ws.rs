@@ -7,13 +7,13 @@
 
 use poem::http::{HeaderMap, Method, StatusCode, header};
 use poem::web::Data;
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::{Body, Request, Response, handler};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use crate::api::error::ApiError;
 use crate::error::{Error, ErrorCode};
+use crate::http::error_body;
 use crate::state::AppState;
 
 /// Whether `headers` ask for a WebSocket (RFC 6455 section 4.2.1); the key to answer if so.
@@ -40,25 +40,22 @@ fn upgrade_key(method: &Method, headers: &HeaderMap) -> Option<Vec<u8>> {
 #[handler]
 pub fn ws(req: &Request, state: Data<&AppState>) -> Response {
     let Some(key) = upgrade_key(req.method(), req.headers()) else {
-        return ApiError::from(Error::new(
+        return error_body(Error::new(
             ErrorCode::InvalidRequest,
             "this is the WebSocket gateway: connect with a WebSocket client (RFC 6455)",
-        ))
-        .into_response();
+        ));
     };
     if state.gateway.closing() {
-        return ApiError::from(Error::new(
+        return error_body(Error::new(
             ErrorCode::Unavailable,
             "the server is shutting down",
-        ))
-        .into_response();
+        ));
     }
     let Ok(on_upgrade) = req.take_upgrade() else {
-        return ApiError::from(Error::new(
+        return error_body(Error::new(
             ErrorCode::InvalidRequest,
             "this connection cannot be upgraded",
-        ))
-        .into_response();
+        ));
     };
     let gateway = &state.config.gateway;
     let config = WebSocketConfig::default()

@@ -68,6 +68,12 @@ pub async fn handle<E: Endpoint>(
     Ok(response)
 }
 
+/// The response for one of our errors (the one error body, the code's status), for
+/// endpoints outside the OpenAPI service such as the WebSocket upgrade.
+pub fn error_body(err: Error) -> Response {
+    ApiError::from(err).into_response()
+}
+
 /// Our own errors already carry their response; the framework's get a code from their status.
 fn error_response(err: poem::Error) -> Response {
     if err.is_from_response() {

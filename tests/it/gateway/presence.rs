@@ -186,13 +186,13 @@ async fn a_hidden_last_seen_shows_only_offline() {
     b.close().await;
     let frame = a.wait_for(|f| presence_of(f, &bob.user_id)).await;
     assert_eq!(frame["online"], false, "{frame}");
-    assert!(frame.get("last_seen").is_none(), "{frame}");
+    assert!(frame["last_seen"].is_null(), "{frame}");
 
     let (_, snapshot) = online(&server, &alice).await;
     let entry = &snapshot["presence"][0];
     assert_eq!(entry["user_id"], bob.user_id.as_str(), "{snapshot}");
     assert_eq!(entry["online"], false);
-    assert!(entry.get("last_seen").is_none(), "{snapshot}");
+    assert!(entry["last_seen"].is_null(), "{snapshot}");
 }
 
 /// Presence is not part of the event stream, so a device that resumes (`since`) instead of
