@@ -32,6 +32,18 @@ pub enum Scenario {
     Rooms(RoomsArgs),
     /// Many authenticated idle connections: memory per connection.
     Idle(IdleArgs),
+    /// A user in many rooms connects as a new device: time until the snapshot arrives.
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Rooms the user is in (groups of two, each with a message from the other member).
+    #[arg(long, default_value_t = 1000)]
+    pub rooms: usize,
+    /// Connections made one after another, each timed.
+    #[arg(long, default_value_t = 20)]
+    pub connects: usize,
 }
 
 #[derive(Debug, Args)]

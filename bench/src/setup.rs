@@ -116,6 +116,24 @@ impl Api {
     }
 }
 
+impl Api {
+    /// Sends a text message to `room` as `sender`.
+    pub async fn send_message(
+        &self,
+        sender: &User,
+        room: &str,
+        txn_id: &str,
+        text: &str,
+    ) -> Result<Value> {
+        self.post(
+            &format!("/rooms/{room}/messages"),
+            Some(&sender.token),
+            json!({ "txn_id": txn_id, "text": text }),
+        )
+        .await
+    }
+}
+
 /// A random prefix for this run's user names and message ids, e.g. `b1a2c3`.
 pub fn run_prefix() -> String {
     format!("b{:06x}", rand::random::<u32>() & 0x00ff_ffff)

@@ -5,6 +5,7 @@ mod fanout;
 mod idle;
 mod messaging;
 mod rooms;
+mod snapshot;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Scenario::Fanout(args) => Box::pin(fanout::run(&ctx, args)).await,
         Scenario::Rooms(args) => Box::pin(rooms::run(&ctx, args)).await,
         Scenario::Idle(args) => Box::pin(idle::run(&ctx, args)).await,
+        Scenario::Snapshot(args) => Box::pin(snapshot::run(&ctx, args)).await,
     }
 }
 
