@@ -15,7 +15,10 @@ use crate::setup;
 use crate::stats::Summary;
 
 pub async fn run(ctx: &Context, args: SnapshotArgs) -> Result<Report> {
-    ensure!(args.rooms >= 1 && args.connects >= 1, "--rooms and --connects must be at least 1");
+    ensure!(
+        args.rooms >= 1 && args.connects >= 1,
+        "--rooms and --connects must be at least 1"
+    );
     let users = setup::create_users(&ctx.api, &ctx.prefix, 2, ctx.setup_concurrency).await?;
     let (me, other) = (&users[0], &users[1]);
     let rooms: Vec<Vec<usize>> = (0..args.rooms).map(|_| vec![1, 0]).collect();

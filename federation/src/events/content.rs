@@ -30,6 +30,14 @@ impl RoomKind {
     }
 }
 
+impl TryFrom<String> for RoomKind {
+    type Error = UnknownKind;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or(UnknownKind(s))
+    }
+}
+
 /// A member's role. Order matters: a higher role may act on lower ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -55,6 +63,14 @@ impl Role {
             "owner" => Some(Self::Owner),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = UnknownKind;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or(UnknownKind(s))
     }
 }
 
@@ -186,9 +202,9 @@ pub enum EventKind {
     RoomDeleted,
 }
 
-/// An event type no version of the protocol defines.
+/// A name (event type, role, room kind) no version of the protocol defines.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown event type {0:?}")]
+#[error("unknown name {0:?}")]
 pub struct UnknownKind(pub String);
 
 impl EventKind {

@@ -7,7 +7,6 @@ use poem_openapi::Object;
 use super::Nullable;
 use super::content::{Role, RoomKind};
 use super::event::RoomEvent;
-use crate::rooms::model;
 use crate::rooms::store;
 
 /// Another member's receipt positions: every message with a seq at or below
@@ -51,7 +50,6 @@ pub struct RoomSummary {
 
 impl RoomSummary {
     pub fn new(summary: store::RoomSummary, viewer: &UserId) -> Self {
-        let role = model::Role::parse(&summary.membership.role).unwrap_or(model::Role::Member);
         Self {
             room_id: summary.room_id.into(),
             kind: summary.kind.into(),
@@ -59,7 +57,7 @@ impl RoomSummary {
             topic: summary.topic.into(),
             avatar_url: summary.avatar_url.into(),
             peer: summary.peer.map(String::from).into(),
-            role: role.into(),
+            role: summary.membership.role.into(),
             joined: summary.membership.joined,
             muted: summary.membership.muted,
             last_message: summary

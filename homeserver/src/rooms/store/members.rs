@@ -58,7 +58,8 @@ pub async fn load_room_state(db: &Db, room_id: &RoomId) -> Result<Option<RoomSta
 /// A user's membership row: what they may see of a room.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Membership {
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub joined: bool,
     pub joined_at: i64,
     pub joined_seq: i64,

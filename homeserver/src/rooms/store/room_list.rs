@@ -11,7 +11,7 @@ use super::events::StoredEvent;
 use super::members::Membership;
 use super::receipts::{MemberPosition, member_positions};
 use crate::db::Db;
-use crate::rooms::model::RoomKind;
+use crate::rooms::model::{Role, RoomKind};
 use crate::with_db;
 
 /// One row of a user's room list.
@@ -72,7 +72,7 @@ pub async fn list_rooms(db: &Db, user_id: &UserId) -> Result<Vec<RoomSummary>, s
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let membership = Membership {
-                role: row.try_get("role")?,
+                role: decode(Role::try_from(row.try_get::<String, _>("role")?))?,
                 joined: row.try_get("joined")?,
                 joined_at: row.try_get("joined_at")?,
                 joined_seq: row.try_get("joined_seq")?,
