@@ -329,10 +329,17 @@ pub async fn decide(
                 })
                 .notifying(sender.clone());
                 if let Some(next) = new_owner {
-                    plan = plan.with(Effect::SetRole {
-                        user: next,
-                        role: Role::Owner,
-                    });
+                    // Ownership passes on: the group keeps one owner, and the one who left is
+                    // no longer it.
+                    plan = plan
+                        .with(Effect::SetRole {
+                            user: next,
+                            role: Role::Owner,
+                        })
+                        .with(Effect::SetRole {
+                            user: sender.clone(),
+                            role: Role::Member,
+                        });
                 }
                 Ok(plan)
             }

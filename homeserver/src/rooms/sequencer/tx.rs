@@ -327,7 +327,7 @@ impl WriterTx {
                 }
                 Write::TombstoneMessage { target, at } => {
                     sqlx::query(concat!(
-                        "UPDATE events SET content = '{}', original_content = NULL, deleted_at = $2 WHERE ",
+                        "UPDATE events SET content = '{}', original_content = NULL, edited_at = NULL, deleted_at = $2 WHERE ",
                         crate::event_id_is_1!()
                     ))
                     .bind(target.as_str()).bind(at).execute(&mut *conn).await?;

@@ -48,7 +48,8 @@ impl StoredEvent {
 }
 
 /// Up to `limit` events of a room between `from` and `to` (seq, inclusive), leaving out the
-/// ones `user_id` deleted for themselves. Returned in ascending seq order.
+/// messages `user_id` deleted for themselves and their edits and reactions. Returned in
+/// ascending seq order.
 pub async fn history(
     db: &Db,
     room_id: &RoomId,
@@ -67,6 +68,7 @@ pub async fn history(
         "SELECT {EVENT_COLUMNS}, edited_at FROM events
          WHERE room_id = $1 AND seq >= $2 AND seq <= $3 AND {bound}
            AND event_id NOT IN (SELECT event_id FROM hidden_events WHERE user_id = $5)
+           AND (relates_to IS NULL OR relates_to NOT IN (SELECT event_id FROM hidden_events WHERE user_id = $5))
          ORDER BY seq {order} LIMIT $6"
     );
     let mut events = with_db!(db, pool => {

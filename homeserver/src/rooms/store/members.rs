@@ -108,7 +108,8 @@ pub async fn contacts(db: &Db, user_id: &UserId) -> Result<Vec<UserId>, sqlx::Er
     with_db!(db, pool => {
         sqlx::query(
             "SELECT DISTINCT o.user_id FROM room_members m JOIN room_members o ON o.room_id = m.room_id
-             WHERE m.user_id = $1 AND m.joined AND o.joined AND o.user_id <> $1",
+             WHERE m.user_id = $1 AND m.joined AND o.joined AND o.user_id <> $1
+             ORDER BY o.user_id",
         )
         .bind(user_id.as_str())
         .fetch_all(pool)
