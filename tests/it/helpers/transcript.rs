@@ -1,0 +1,319 @@
+//! Snapshots of wire JSON: a [`Transcript`] records, step by step, what a scenario sent and
+//! what came back (REST answers, gateway frames), replaces every value that changes between
+//! runs with a stable placeholder, and compares each step with its committed `.snap` file
+//! (insta) under `tests/it/snapshots/<scenario>/`.
+//!
+//! Placeholders keep the structure and the types visible:
+//! - ids are named where they first appear: rooms by the scenario (`[room:direct]`), events by
+//!   their room and seq (`[event:direct#3]`, also where another event points to them),
+//!   devices and tokens by whose they are (`[device:alice/phone]`); an id nobody named gets a
+//!   numbered one (`[event#1]`) in order of appearance;
+//! - a timestamp becomes `"[ts]"` only where it is one: an integer of milliseconds near now
+//!   under a timestamp's key (`null` stays `null`; seconds or a string would show as they are);
+//! - everything deterministic (user ids, seq and pos numbers, texts, codes, messages) stays.
+//!
+//! A snapshot that is missing or different fails the test, whatever insta's defaults: only
+//! `INSTA_UPDATE=always` (or `cargo insta`, which keeps new ones pending for review) writes
+//! them, and `INSTA_FORCE_PASS` is refused.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regex::Regex;
+use serde_json::Value;
+
+/// Where the committed snapshots live, one folder per scenario.
+const SNAPSHOT_ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/it/snapshots");
+
+/// Keys whose integer values are times in milliseconds since the Unix epoch.
+const TIME_KEYS: &[&str] = &[
+    "created_at",
+    "delivered_at",
+    "edited_at",
+    "expires_at",
+    "joined_at",
+    "last_seen",
+    "last_seen_at",
+    "read_at",
+    "ts",
+];
+
+/// Keys whose string values are secrets that vary: named after the key when nobody named them.
+const SECRET_KEYS: &[&str] = &["access_token", "refresh_token", "token"];
+
+/// What one step sent and received, in the order it is recorded.
+#[derive(Debug, Default)]
+pub struct Step {
+    entries: Vec<(String, Option<Value>)>,
+}
+
+impl Step {
+    /// A line of the transcript, with the JSON it carries (if any).
+    pub fn record(&mut self, line: impl Into<String>, value: Option<Value>) {
+        self.entries.push((line.into(), value));
+    }
+}
+
+/// The snapshots of one scenario.
+#[derive(Debug)]
+pub struct Transcript {
+    scenario: &'static str,
+    /// Steps asserted so far, numbered in order.
+    asserted: Vec<String>,
+    /// Actual value → placeholder; replaced wherever they appear.
+    names: BTreeMap<String, String>,
+    /// Room id → its name in the scenario (for naming its events).
+    rooms: BTreeMap<String, String>,
+    /// Next number of an unnamed id, by kind.
+    counters: BTreeMap<String, usize>,
+    room_id: Regex,
+    event_id: Regex,
+}
+
+impl Transcript {
+    /// The transcript of `scenario`, whose snapshots are in `tests/it/snapshots/<scenario>/`.
+    pub fn new(scenario: &'static str) -> Self {
+        refuse_forced_passes();
+        Self {
+            scenario,
+            asserted: Vec::new(),
+            names: BTreeMap::new(),
+            rooms: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            room_id: Regex::new(r"![A-Za-z0-9]{18}:[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*(:[0-9]+)?")
+                .expect("regex"),
+            event_id: Regex::new(r"\$[A-Za-z0-9_\-]{43}").expect("regex"),
+        }
+    }
+
+    /// Shows `actual` as `placeholder` wherever it appears.
+    pub fn name(&mut self, actual: &str, placeholder: impl Into<String>) {
+        assert!(!actual.is_empty(), "cannot name an empty value");
+        self.names.insert(actual.to_owned(), placeholder.into());
+    }
+
+    /// Names a room `[room:<name>]`; its events become `[event:<name>#<seq>]`.
+    pub fn name_room(&mut self, room_id: &str, name: &str) {
+        self.rooms.insert(room_id.to_owned(), name.to_owned());
+        self.name(room_id, format!("[room:{name}]"));
+    }
+
+    /// Names a device and its tokens after `who` (e.g. `alice/phone`), from a login or
+    /// refresh answer. Tokens handed out again (a refresh) are numbered: `#2`, `#3`, …
+    /// (an access token issued in the same second as the one before can be the same string:
+    /// it takes the newer name).
+    pub fn name_session(&mut self, who: &str, tokens: &Value) {
+        let issued = self.counters.entry(format!("session {who}")).or_default();
+        *issued += 1;
+        let suffix = match *issued {
+            1 => String::new(),
+            n => format!("#{n}"),
+        };
+        if let Some(device) = tokens["device_id"].as_str()
+            && !self.names.contains_key(device)
+        {
+            self.name(device, format!("[device:{who}]"));
+        }
+        for kind in ["access_token", "refresh_token"] {
+            if let Some(token) = tokens[kind].as_str() {
+                self.name(token, format!("[{kind}:{who}{suffix}]"));
+            }
+        }
+    }
+
+    /// A new, empty step.
+    pub fn step(&self) -> Step {
+        Step::default()
+    }
+
+    /// Redacts `step` and compares it with the snapshot `<nn>_<name>` of this scenario.
+    #[track_caller]
+    pub fn assert(&mut self, name: &str, step: Step) {
+        let file = format!("{:02}_{name}", self.asserted.len() + 1);
+        let text = self.render(step);
+        let dir = self.dir();
+        let path = dir.join(format!("{file}.snap"));
+        if !path.exists() && !writes_snapshots() {
+            panic!(
+                "no snapshot {}: run `INSTA_UPDATE=always cargo test -p convo-tests snapshots`, \
+                 review it and commit it. It would be:\n{text}",
+                path.display()
+            );
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(dir);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(file.clone(), text));
+        self.asserted.push(file);
+    }
+
+    /// The end of the scenario: a snapshot of it that no step made any more fails the test
+    /// (or is removed, when snapshots are being written).
+    pub fn finish(self) {
+        let mut stale = Vec::new();
+        for entry in std::fs::read_dir(self.dir()).into_iter().flatten() {
+            let path = entry.expect("snapshot folder entry").path();
+            let Some(stem) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".snap"))
+            else {
+                continue;
+            };
+            if !self.asserted.iter().any(|a| a == stem) {
+                stale.push(path);
+            }
+        }
+        if writes_snapshots() {
+            for path in &stale {
+                std::fs::remove_file(path).expect("remove a stale snapshot");
+            }
+        } else {
+            assert!(
+                stale.is_empty(),
+                "snapshots no step of `{}` makes any more: {stale:?}",
+                self.scenario
+            );
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        PathBuf::from(SNAPSHOT_ROOT).join(self.scenario)
+    }
+
+    /// The step as text: each line, then its JSON pretty-printed, every varying value
+    /// replaced.
+    fn render(&mut self, step: Step) -> String {
+        let mut out = String::new();
+        for (line, value) in step.entries {
+            let mut text = self.replace_names(&line);
+            if let Some(mut value) = value {
+                self.name_events(&value);
+                self.redact_values(&mut value);
+                let json = serde_json::to_string_pretty(&value).expect("JSON");
+                text.push('\n');
+                text.push_str(&self.replace_names(&json));
+            }
+            out.push_str(&text);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Names every event found with its room and seq (acks, stream events, history).
+    fn name_events(&mut self, value: &Value) {
+        match value {
+            Value::Object(object) => {
+                if let (Some(Value::String(event)), Some(Value::String(room)), Some(seq)) = (
+                    object.get("event_id"),
+                    object.get("room_id"),
+                    object.get("seq").and_then(Value::as_i64),
+                ) && !self.names.contains_key(event)
+                {
+                    let room = self.room_name(room);
+                    self.name(event, format!("[event:{room}#{seq}]"));
+                }
+                object.values().for_each(|v| self.name_events(v));
+            }
+            Value::Array(items) => items.iter().for_each(|v| self.name_events(v)),
+            _ => {}
+        }
+    }
+
+    /// A room's name in the scenario; one nobody named gets a number.
+    fn room_name(&mut self, room_id: &str) -> String {
+        if let Some(name) = self.rooms.get(room_id) {
+            return name.clone();
+        }
+        let name = format!("#{}", self.next("room"));
+        self.name_room(room_id, &name);
+        name
+    }
+
+    fn next(&mut self, kind: &str) -> usize {
+        let counter = self.counters.entry(kind.to_owned()).or_default();
+        *counter += 1;
+        *counter
+    }
+
+    /// Timestamps to `"[ts]"`; secrets and devices nobody named get numbered placeholders.
+    fn redact_values(&mut self, value: &mut Value) {
+        match value {
+            Value::Object(object) => {
+                for (key, value) in object.iter_mut() {
+                    if TIME_KEYS.contains(&key.as_str()) && value.as_i64().is_some_and(is_recent) {
+                        *value = Value::String("[ts]".into());
+                        continue;
+                    }
+                    if let Value::String(text) = value
+                        && (SECRET_KEYS.contains(&key.as_str()) || key == "device_id")
+                        && !self.names.contains_key(text.as_str())
+                    {
+                        let placeholder = format!("[{key}#{}]", self.next(key));
+                        self.name(text, placeholder);
+                    }
+                    self.redact_values(value);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.redact_values(v)),
+            _ => {}
+        }
+    }
+
+    /// Every named value replaced by its placeholder (longest first), then ids nobody named
+    /// numbered in order of appearance.
+    fn replace_names(&mut self, text: &str) -> String {
+        let mut names: Vec<(&String, &String)> = self.names.iter().collect();
+        names.sort_by_key(|(actual, _)| std::cmp::Reverse(actual.len()));
+        let mut text = text.to_owned();
+        for (actual, placeholder) in names {
+            if text.contains(actual.as_str()) {
+                text = text.replace(actual.as_str(), placeholder);
+            }
+        }
+        for (regex, kind) in [
+            (self.event_id.clone(), "event"),
+            (self.room_id.clone(), "room"),
+        ] {
+            while let Some(found) = regex.find(&text).map(|m| m.as_str().to_owned()) {
+                let placeholder = format!("[{kind}#{}]", self.next(kind));
+                text = text.replace(&found, &placeholder);
+                self.name(&found, placeholder);
+            }
+        }
+        text
+    }
+}
+
+/// Whether `ms` is a time in milliseconds within a year or so of now (so seconds, or a time
+/// far off, are not taken for one).
+fn is_recent(ms: i64) -> bool {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    const YEAR_AND_A_BIT: i64 = 400 * 24 * 3600 * 1000;
+    (now - YEAR_AND_A_BIT..=now + YEAR_AND_A_BIT).contains(&ms)
+}
+
+/// Whether this run is meant to write snapshots: `INSTA_UPDATE=always` (accepted in place),
+/// or `cargo insta`, which keeps them pending for its review.
+fn writes_snapshots() -> bool {
+    matches!(
+        std::env::var("INSTA_UPDATE").as_deref(),
+        Ok("always" | "1" | "force")
+    ) || std::env::var("INSTA_CARGO_INSTA").as_deref() == Ok("1")
+}
+
+/// `INSTA_FORCE_PASS` makes every mismatch pass: refused outside `cargo insta` (which sets it
+/// to collect all pending snapshots, and then reports them).
+fn refuse_forced_passes() {
+    let forced = matches!(std::env::var("INSTA_FORCE_PASS").as_deref(), Ok("1"));
+    let cargo_insta = std::env::var("INSTA_CARGO_INSTA").as_deref() == Ok("1");
+    assert!(
+        !forced || cargo_insta,
+        "INSTA_FORCE_PASS=1 would accept any snapshot: unset it"
+    );
+}
