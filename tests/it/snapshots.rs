@@ -3,7 +3,7 @@
 //! appear, disappear or change type unnoticed. Each step is one `.snap` file under
 //! `tests/it/snapshots/<scenario>/`, with what varies between runs replaced by placeholders
 //! ([`crate::helpers::transcript`]). Accept a change with
-//! `INSTA_UPDATE=always cargo test -p convo-tests snapshots` and review it with `git diff`.
+//! `INSTA_UPDATE=always cargo test -p convo-tests snapshots::` and review it with `git diff`.
 //!
 //! Frames are waited for one by one (their order between connections, and between kinds of
 //! frame, is not guaranteed); a frame nobody waited for fails the step that finds it.
@@ -169,11 +169,7 @@ impl Conn {
         session: &Session,
         since: Option<i64>,
     ) -> Self {
-        let mut conn = Self {
-            who: session.who.clone(),
-            ws: Ws::open(server).await,
-            next: 0,
-        };
+        let mut conn = Self::socket(server, &session.who).await;
         let mut hello = json!({ "type": "hello", "token": session.token });
         if let Some(since) = since {
             hello["since"] = json!(since);
@@ -181,6 +177,15 @@ impl Conn {
         let ack = conn.request(step, hello).await;
         assert_eq!(ack["type"], "ack", "{ack}");
         conn
+    }
+
+    /// Opens a connection without saying hello.
+    async fn socket(server: &TestServer, who: &str) -> Self {
+        Self {
+            who: who.to_owned(),
+            ws: Ws::open(server).await,
+            next: 0,
+        }
     }
 
     /// Sends `frame` with the next id and waits for its `ack` or `error`; records both.

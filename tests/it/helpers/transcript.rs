@@ -12,9 +12,11 @@
 //!   under a timestamp's key (`null` stays `null`; seconds or a string would show as they are);
 //! - everything deterministic (user ids, seq and pos numbers, texts, codes, messages) stays.
 //!
-//! A snapshot that is missing or different fails the test, whatever insta's defaults: only
-//! `INSTA_UPDATE=always` (or `cargo insta`, which keeps new ones pending for review) writes
-//! them, and `INSTA_FORCE_PASS` is refused.
+//! A snapshot that is missing, different or stale fails the test. insta itself fails on a
+//! difference (writing the new one beside it as `.snap.new`, or nothing where `CI` is set); a
+//! missing one fails here before insta is asked, and `INSTA_FORCE_PASS` is refused, so that no
+//! setting lets a test pass by writing its own expectation. Only `INSTA_UPDATE=always` accepts
+//! snapshots in place (and removes stale ones); `cargo insta` keeps them pending for its review.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -134,9 +136,9 @@ impl Transcript {
         let text = self.render(step);
         let dir = self.dir();
         let path = dir.join(format!("{file}.snap"));
-        if !path.exists() && !writes_snapshots() {
+        if !path.exists() && !accepts_in_place() && !under_cargo_insta() {
             panic!(
-                "no snapshot {}: run `INSTA_UPDATE=always cargo test -p convo-tests snapshots`, \
+                "no snapshot {}: run `INSTA_UPDATE=always cargo test -p convo-tests snapshots::`, \
                  review it and commit it. It would be:\n{text}",
                 path.display()
             );
@@ -150,7 +152,7 @@ impl Transcript {
     }
 
     /// The end of the scenario: a snapshot of it that no step made any more fails the test
-    /// (or is removed, when snapshots are being written).
+    /// (or is removed, when snapshots are accepted in place).
     pub fn finish(self) {
         let mut stale = Vec::new();
         for entry in std::fs::read_dir(self.dir()).into_iter().flatten() {
@@ -166,17 +168,20 @@ impl Transcript {
                 stale.push(path);
             }
         }
-        if writes_snapshots() {
+        stale.sort();
+        if accepts_in_place() {
             for path in &stale {
                 std::fs::remove_file(path).expect("remove a stale snapshot");
             }
-        } else {
-            assert!(
-                stale.is_empty(),
-                "snapshots no step of `{}` makes any more: {stale:?}",
-                self.scenario
-            );
+            return;
         }
+        let names: Vec<_> = stale.iter().filter_map(|p| p.file_name()).collect();
+        assert!(
+            names.is_empty(),
+            "snapshots of `{}` that no step makes any more (remove them, or run with \
+             INSTA_UPDATE=always): {names:?}",
+            self.scenario
+        );
     }
 
     fn dir(&self) -> PathBuf {
@@ -298,22 +303,25 @@ fn is_recent(ms: i64) -> bool {
     (now - YEAR_AND_A_BIT..=now + YEAR_AND_A_BIT).contains(&ms)
 }
 
-/// Whether this run is meant to write snapshots: `INSTA_UPDATE=always` (accepted in place),
-/// or `cargo insta`, which keeps them pending for its review.
-fn writes_snapshots() -> bool {
+/// Whether this run accepts snapshots as they come: `INSTA_UPDATE=always` (or `force`).
+fn accepts_in_place() -> bool {
     matches!(
         std::env::var("INSTA_UPDATE").as_deref(),
         Ok("always" | "1" | "force")
-    ) || std::env::var("INSTA_CARGO_INSTA").as_deref() == Ok("1")
+    )
+}
+
+/// Whether `cargo insta` runs the tests: it keeps new snapshots pending for its review.
+fn under_cargo_insta() -> bool {
+    std::env::var("INSTA_CARGO_INSTA").as_deref() == Ok("1")
 }
 
 /// `INSTA_FORCE_PASS` makes every mismatch pass: refused outside `cargo insta` (which sets it
 /// to collect all pending snapshots, and then reports them).
 fn refuse_forced_passes() {
     let forced = matches!(std::env::var("INSTA_FORCE_PASS").as_deref(), Ok("1"));
-    let cargo_insta = std::env::var("INSTA_CARGO_INSTA").as_deref() == Ok("1");
     assert!(
-        !forced || cargo_insta,
+        !forced || under_cargo_insta(),
         "INSTA_FORCE_PASS=1 would accept any snapshot: unset it"
     );
 }

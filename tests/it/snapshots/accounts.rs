@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 
-use super::{call, session_from, spawn};
+use super::{Session, call, enc, session, session_from, spawn};
 use crate::helpers::PASSWORD;
 use crate::helpers::transcript::Transcript;
 
@@ -99,7 +99,7 @@ async fn accounts() {
     .await
     .assert_status(401);
     t.assert("login", s);
-    let bob = super::session(&server, &mut t, "bob", "phone").await;
+    let bob = session(&server, &mut t, "bob", "phone").await;
 
     let mut s = t.step();
     call(
@@ -146,7 +146,7 @@ async fn accounts() {
         "@nobody:localhost",
         "alice",
     ] {
-        let path = format!("/api/v1/users/{}", super::enc(user));
+        let path = format!("/api/v1/users/{}", enc(user));
         call(&server, &mut s, Some(&bob), Method::GET, &path, None).await;
     }
     t.assert("public_profiles", s);
@@ -200,9 +200,9 @@ async fn accounts() {
     t.assert("refresh", s);
 
     let mut s = t.step();
-    let tablet = super::session(&server, &mut t, "alice", "tablet").await;
+    let tablet = session(&server, &mut t, "alice", "tablet").await;
     for device in [tablet.device_id.as_str(), "nosuchdevice"] {
-        let path = format!("/api/v1/auth/devices/{}", super::enc(device));
+        let path = format!("/api/v1/auth/devices/{}", enc(device));
         call(&server, &mut s, Some(&alice), Method::DELETE, &path, None).await;
     }
     call(
@@ -259,7 +259,7 @@ async fn accounts() {
     call(&server, &mut s, None, Method::GET, "/api/v1/users/me", None)
         .await
         .assert_status(401);
-    let forged = super::Session {
+    let forged = Session {
         who: "forger".into(),
         user_id: "@alice:localhost".into(),
         token: "not.a.token".into(),
@@ -314,7 +314,7 @@ async fn accounts() {
         &mut s,
         Some(&alice),
         Method::GET,
-        &format!("/api/v1/users/{}", super::enc("@bob:localhost")),
+        &format!("/api/v1/users/{}", enc("@bob:localhost")),
         None,
     )
     .await

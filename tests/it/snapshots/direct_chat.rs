@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Conn, call, event_id, pos, room_path, seq, session, settled, spawn};
+use super::{Conn, call, enc, event_id, pos, room_path, seq, session, settled, spawn};
 use crate::helpers::transcript::Transcript;
 
 #[tokio::test]
@@ -177,6 +177,13 @@ async fn direct_chat() {
     a.send_raw(&mut s, "not json").await;
     a.expect(&mut s, |f| f["type"] == "error" && f["id"].is_null())
         .await;
+    let forged = "not.a.token";
+    t.name(forged, "[access_token:forged]");
+    let mut stranger = Conn::socket(&server, "stranger").await;
+    stranger
+        .request(&mut s, json!({ "type": "hello", "token": forged }))
+        .await;
+    stranger.close().await;
     t.assert("errors", s);
     settled(&mut [&mut a, &mut l, &mut b]);
 
@@ -215,7 +222,7 @@ async fn direct_chat() {
         &mut s,
         Some(&alice),
         Method::PUT,
-        &room_path(&room, &format!("/messages/{}", super::enc(&rest_id))),
+        &room_path(&room, &format!("/messages/{}", enc(&rest_id))),
         Some(json!({ "txn_id": "t4", "text": "Are you there, Bob?" })),
     )
     .await;
@@ -232,10 +239,7 @@ async fn direct_chat() {
         &mut s,
         Some(&bob),
         Method::PUT,
-        &room_path(
-            &room,
-            &format!("/messages/{}/reaction", super::enc(&rest_id)),
-        ),
+        &room_path(&room, &format!("/messages/{}/reaction", enc(&rest_id))),
         Some(json!({ "txn_id": "b3", "emoji": "🎉" })),
     )
     .await;
@@ -278,10 +282,7 @@ async fn direct_chat() {
         &mut s,
         Some(&bob),
         Method::DELETE,
-        &room_path(
-            &room,
-            &format!("/messages/{}", super::enc(&event_id(&later))),
-        ),
+        &room_path(&room, &format!("/messages/{}", enc(&event_id(&later)))),
         None,
     )
     .await;
@@ -334,10 +335,7 @@ async fn direct_chat() {
         &mut s,
         Some(&alice),
         Method::GET,
-        &room_path(
-            &room,
-            &format!("/messages/{}/receipts", super::enc(&rest_id)),
-        ),
+        &room_path(&room, &format!("/messages/{}/receipts", enc(&rest_id))),
         None,
     )
     .await
@@ -395,10 +393,7 @@ async fn direct_chat() {
         &mut s,
         Some(&bob),
         Method::POST,
-        &room_path(
-            &room,
-            &format!("/messages/{}/delete-for-me", super::enc(&rest_id)),
-        ),
+        &room_path(&room, &format!("/messages/{}/delete-for-me", enc(&rest_id))),
         None,
     )
     .await

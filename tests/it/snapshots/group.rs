@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::{Conn, call, room_path, session, settled, spawn};
+use super::{Conn, call, enc, room_path, session, settled, spawn};
 use crate::helpers::transcript::Transcript;
 
 #[tokio::test]
@@ -84,10 +84,7 @@ async fn group() {
         &mut s,
         Some(&alice),
         Method::PUT,
-        &room_path(
-            &room,
-            &format!("/members/{}/role", super::enc(&bob.user_id)),
-        ),
+        &room_path(&room, &format!("/members/{}/role", enc(&bob.user_id))),
         Some(json!({ "role": "admin" })),
     )
     .await
@@ -160,7 +157,7 @@ async fn group() {
         &mut s,
         Some(&bob),
         Method::DELETE,
-        &room_path(&room, &format!("/members/{}", super::enc(&carol.user_id))),
+        &room_path(&room, &format!("/members/{}", enc(&carol.user_id))),
         None,
     )
     .await
@@ -222,10 +219,7 @@ async fn group() {
         &mut s,
         Some(&bob),
         Method::PUT,
-        &room_path(
-            &room,
-            &format!("/members/{}/role", super::enc(&dave.user_id)),
-        ),
+        &room_path(&room, &format!("/members/{}/role", enc(&dave.user_id))),
         Some(json!({ "role": "owner", "txn_id": "handover" })),
     )
     .await
