@@ -221,8 +221,7 @@ impl Conn {
     }
 
     fn received(&self, step: &mut Step, frame: &Value) {
-        let kind = frame["type"].as_str().unwrap_or("?");
-        step.record(format!("{} ← {kind}", self.who), Some(frame.clone()));
+        step.frame(&self.who, frame);
     }
 
     /// Fails if a frame arrived that nobody waited for.

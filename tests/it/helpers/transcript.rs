@@ -47,13 +47,36 @@ const SECRET_KEYS: &[&str] = &["access_token", "refresh_token", "token"];
 /// What one step sent and received, in the order it is recorded.
 #[derive(Debug, Default)]
 pub struct Step {
-    entries: Vec<(String, Option<Value>)>,
+    entries: Vec<Entry>,
+}
+
+/// One line of a step and the JSON it carries.
+#[derive(Debug)]
+struct Entry {
+    line: String,
+    value: Option<Value>,
+    /// Who received it, for a gateway frame.
+    receiver: Option<String>,
 }
 
 impl Step {
     /// A line of the transcript, with the JSON it carries (if any).
     pub fn record(&mut self, line: impl Into<String>, value: Option<Value>) {
-        self.entries.push((line.into(), value));
+        self.entries.push(Entry {
+            line: line.into(),
+            value,
+            receiver: None,
+        });
+    }
+
+    /// A gateway frame `who` received.
+    pub fn frame(&mut self, who: &str, frame: &Value) {
+        let kind = frame["type"].as_str().unwrap_or("?");
+        self.entries.push(Entry {
+            line: format!("{who} ← {kind}"),
+            value: Some(frame.clone()),
+            receiver: Some(who.to_owned()),
+        });
     }
 }
 
@@ -189,17 +212,32 @@ impl Transcript {
     }
 
     /// The step as text: each line, then its JSON pretty-printed, every varying value
-    /// replaced.
+    /// replaced. A frame that is exactly the one another connection got earlier in the step
+    /// (every device of a room gets the same) is written as the same as theirs.
     fn render(&mut self, step: Step) -> String {
         let mut out = String::new();
-        for (line, value) in step.entries {
-            let mut text = self.replace_names(&line);
-            if let Some(mut value) = value {
-                self.name_events(&value);
-                self.redact_values(&mut value);
-                let json = serde_json::to_string_pretty(&value).expect("JSON");
-                text.push('\n');
-                text.push_str(&self.replace_names(&json));
+        let mut frames: Vec<(String, Value)> = Vec::new();
+        for entry in step.entries {
+            let mut text = self.replace_names(&entry.line);
+            if let Some(mut value) = entry.value {
+                let earlier = entry.receiver.as_ref().and_then(|_| {
+                    frames
+                        .iter()
+                        .find(|(_, seen)| *seen == value)
+                        .map(|(who, _)| who.clone())
+                });
+                if let Some(receiver) = entry.receiver {
+                    frames.push((receiver, value.clone()));
+                }
+                if let Some(earlier) = earlier {
+                    text.push_str(&self.replace_names(&format!(": the same as {earlier}'s")));
+                } else {
+                    self.name_events(&value);
+                    self.redact_values(&mut value);
+                    let json = serde_json::to_string_pretty(&value).expect("JSON");
+                    text.push('\n');
+                    text.push_str(&self.replace_names(&json));
+                }
             }
             out.push_str(&text);
             out.push('\n');
