@@ -7,7 +7,7 @@
 //! - ids are named where they first appear: rooms by the scenario (`[room:direct]`), events by
 //!   their room and seq (`[event:direct#3]`, also where another event points to them),
 //!   devices and tokens by whose they are (`[device:alice/phone]`); an id nobody named gets a
-//!   numbered one (`[event#1]`) in order of appearance;
+//!   numbered one (`[room:room1]`, `[event#1]`) in order of appearance;
 //! - a timestamp becomes `"[ts]"` only where it is one: an integer of milliseconds near now
 //!   under a timestamp's key (`null` stays `null`; seconds or a string would show as they are);
 //! - everything deterministic (user ids, seq and pos numbers, texts, codes, messages) stays.
@@ -270,7 +270,7 @@ impl Transcript {
         if let Some(name) = self.rooms.get(room_id) {
             return name.clone();
         }
-        let name = format!("#{}", self.next("room"));
+        let name = format!("room{}", self.next("room"));
         self.name_room(room_id, &name);
         name
     }
@@ -316,15 +316,14 @@ impl Transcript {
                 text = text.replace(actual.as_str(), placeholder);
             }
         }
-        for (regex, kind) in [
-            (self.event_id.clone(), "event"),
-            (self.room_id.clone(), "room"),
-        ] {
-            while let Some(found) = regex.find(&text).map(|m| m.as_str().to_owned()) {
-                let placeholder = format!("[{kind}#{}]", self.next(kind));
-                text = text.replace(&found, &placeholder);
-                self.name(&found, placeholder);
-            }
+        while let Some(found) = self.event_id.find(&text).map(|m| m.as_str().to_owned()) {
+            let placeholder = format!("[event#{}]", self.next("event"));
+            text = text.replace(&found, &placeholder);
+            self.name(&found, placeholder);
+        }
+        while let Some(found) = self.room_id.find(&text).map(|m| m.as_str().to_owned()) {
+            let name = self.room_name(&found);
+            text = text.replace(&found, &format!("[room:{name}]"));
         }
         text
     }
@@ -362,4 +361,55 @@ fn refuse_forced_passes() {
         !forced || under_cargo_insta(),
         "INSTA_FORCE_PASS=1 would accept any snapshot: unset it"
     );
+}
+
+#[test]
+fn placeholders_keep_structure_types_and_relations() {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let room = "!abcdefghijklmnopqr:localhost";
+    let other = "!ABCDEFGHIJKLMNOPQR:localhost";
+    let event = format!("${}", "a".repeat(43));
+    let target = format!("${}", "b".repeat(43));
+    let mut t = Transcript::new("unit");
+    t.name_room(room, "chat");
+    let mut step = t.step();
+    let frame = serde_json::json!({
+        "type": "event",
+        "event": {
+            "event_id": event, "room_id": room, "seq": 3, "ts": now,
+            "content": { "target": target }, "edited_at": null,
+        },
+    });
+    step.frame("alice", &frame);
+    step.frame("bob", &frame);
+    step.record(
+        format!("alice → GET /rooms/{other}"),
+        Some(serde_json::json!({ "ts": now / 1000, "created_at": "yesterday", "token": "s3cret" })),
+    );
+    let text = t.render(step);
+    let expected = r#"alice ← event
+{
+  "event": {
+    "content": {
+      "target": "[event#1]"
+    },
+    "edited_at": null,
+    "event_id": "[event:chat#3]",
+    "room_id": "[room:chat]",
+    "seq": 3,
+    "ts": "[ts]"
+  },
+  "type": "event"
+}
+bob ← event: the same as alice's
+alice → GET /rooms/[room:room1]
+{
+  "created_at": "yesterday",
+  "token": "[token#1]",
+  "ts": "#;
+    assert!(text.starts_with(expected), "{text}");
+    assert!(text.ends_with(&format!("{}\n}}\n", now / 1000)), "{text}");
 }
