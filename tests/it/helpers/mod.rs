@@ -8,6 +8,7 @@ pub mod db;
 pub mod schema;
 mod server;
 pub mod strict;
+pub mod transcript;
 mod ws;
 
 #[allow(unused_imports)]
