@@ -293,7 +293,7 @@ async fn every_server_frame_and_event_type_is_sent_and_matches_the_document() {
     }
     let mut expected: BTreeSet<String> = gateway().server.iter().map(|m| m.key.clone()).collect();
     let kinds = gateway().documents.root()
-        ["components"]["schemas"]["StreamEvent"]["schema"]["discriminator"]["mapping"]
+        ["components"]["x-schemas"]["StreamEvent"]["discriminator"]["mapping"]
         .as_object()
         .unwrap();
     expected.extend(kinds.keys().map(|k| format!("event:{k}")));
