@@ -44,8 +44,9 @@ pub struct Replies {
 /// The document, read once per test process, and its messages by direction.
 #[derive(Debug)]
 pub struct Gateway {
+    /// `asyncapi.yaml` and the documents it refers to (`convo.yaml`).
     pub documents: Documents,
-    /// Messages clients send (those of the `send` operations), in document order.
+    /// Messages clients send (those of the `send` operations), by operation name.
     pub client: Vec<Message>,
     /// Messages the server sends (of the `receive` operations and the replies).
     pub server: Vec<Message>,
