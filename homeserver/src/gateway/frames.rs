@@ -9,9 +9,10 @@ use serde_json::json;
 use crate::rooms::PositionUpdate;
 use crate::rooms::model::{Event, EventContent};
 
-/// An event as the stream carries it: as it was committed, except that the content of a
-/// message deleted for everyone since (and of its edits and reactions) is `null`. `txn_id`
-/// only on the sender's own devices' copies.
+/// An event as the stream carries it (`StreamEvent` in `openapi/asyncapi.yaml`): live, as it
+/// was committed; in a catch-up, as it is now: the content of a message deleted for everyone
+/// since (and of its edits and reactions) is `null`, and an edited message has its newest
+/// text. `txn_id` only on the sender's own devices' copies, absent from the others.
 #[derive(Serialize)]
 struct StreamEvent<'a> {
     event_id: &'a EventId,

@@ -34,7 +34,7 @@ use crate::error::Result;
 pub use fanout::{Fanout, PositionUpdate};
 use members::MemberDirectory;
 pub use read::HistoryPage;
-use receipts::{Receipts, ReceiptsTask};
+use receipts::Receipts;
 pub use sequencer::{Created, Sequencer, SequencerTasks};
 
 /// Longest client transaction id.
@@ -87,12 +87,12 @@ impl Rooms {
         let members = Arc::new(MemberDirectory::new(db.clone(), config.cached_rooms as u64));
         let (sequencer, sequencer_tasks) =
             Sequencer::start(db.clone(), config.clone(), fanout.clone(), members.clone()).await?;
-        let (receipts, receipts_task) = Receipts::start(ReceiptsTask {
-            db: db.clone(),
+        let (receipts, receipts_task) = Receipts::start(
+            db.clone(),
             fanout,
-            members: members.clone(),
-            flush: Duration::from_millis(gateway.receipt_flush_ms.max(1)),
-        });
+            members.clone(),
+            Duration::from_millis(gateway.receipt_flush_ms.max(1)),
+        );
         let rooms = Self {
             db,
             sequencer,

@@ -7,8 +7,8 @@
 //!
 //! On shutdown ([`Receipts::stop`]) it takes no new receipts and writes those it holds.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use convo_federation::{RoomId, UserId};
@@ -38,11 +38,16 @@ struct Update {
 pub struct Receipts {
     updates: mpsc::Sender<Update>,
     stop: Arc<watch::Sender<bool>>,
+    /// Read positions accepted and not yet written, so that an answer never reports a lower
+    /// position than one already accepted.
+    unwritten: Arc<Mutex<HashMap<(RoomId, UserId), i64>>>,
 }
 
 /// What the receipts task needs.
-pub struct ReceiptsTask {
+struct ReceiptsTask {
     pub db: Db,
+    /// The handle's unwritten read positions (filled by `start`).
+    unwritten: Arc<Mutex<HashMap<(RoomId, UserId), i64>>>,
     pub fanout: Arc<dyn Fanout>,
     pub members: Arc<MemberDirectory>,
     pub flush: Duration,
@@ -57,17 +62,37 @@ impl std::fmt::Debug for ReceiptsTask {
 }
 
 impl Receipts {
-    pub fn start(task: ReceiptsTask) -> (Self, JoinHandle<()>) {
+    pub fn start(
+        db: Db,
+        fanout: Arc<dyn Fanout>,
+        members: Arc<MemberDirectory>,
+        flush: Duration,
+    ) -> (Self, JoinHandle<()>) {
         let (updates, rx) = mpsc::channel(QUEUE);
         let (stop, stopping) = watch::channel(false);
+        let unwritten = Arc::new(Mutex::new(HashMap::new()));
+        let task = ReceiptsTask {
+            db,
+            unwritten: unwritten.clone(),
+            fanout,
+            members,
+            flush,
+        };
         let handle = tokio::spawn(run(task, rx, stopping));
         (
             Self {
                 updates,
                 stop: Arc::new(stop),
+                unwritten,
             },
             handle,
         )
+    }
+
+    /// The highest read position accepted for `user_id` in `room_id` and not yet written.
+    pub fn unwritten_read(&self, room_id: &RoomId, user_id: &UserId) -> Option<i64> {
+        let unwritten = self.unwritten.lock().unwrap_or_else(|e| e.into_inner());
+        unwritten.get(&(room_id.clone(), user_id.clone())).copied()
     }
 
     /// `user_id` has received everything in `room_id` up to `seq`.
@@ -77,6 +102,13 @@ impl Receipts {
 
     /// `user_id` has read everything in `room_id` up to `seq` (which implies received).
     pub fn read(&self, room_id: &RoomId, user_id: &UserId, seq: i64) {
+        {
+            let mut unwritten = self.unwritten.lock().unwrap_or_else(|e| e.into_inner());
+            let highest = unwritten
+                .entry((room_id.clone(), user_id.clone()))
+                .or_default();
+            *highest = (*highest).max(seq);
+        }
         self.push(room_id, user_id, seq, seq);
     }
 
@@ -129,7 +161,18 @@ async fn run(task: ReceiptsTask, mut rx: mpsc::Receiver<Update>, mut stop: watch
             entry.0 = entry.0.max(update.delivered).max(update.read);
             entry.1 = entry.1.max(update.read);
         }
-        match write(&task.db, &merged).await {
+        let written = write(&task.db, &merged).await;
+        {
+            // Written (or failed for good): positions no higher than these are no longer
+            // waiting.
+            let mut unwritten = task.unwritten.lock().unwrap_or_else(|e| e.into_inner());
+            for (key, (_, read)) in &merged {
+                if unwritten.get(key).is_some_and(|highest| highest <= read) {
+                    unwritten.remove(key);
+                }
+            }
+        }
+        match written {
             Ok(moved) => announce(&task, moved).await,
             Err(err) => tracing::error!(cause = %err, "could not store receipts"),
         }
@@ -145,6 +188,9 @@ struct Moved {
     read_up_to: i64,
     delivered_moved: bool,
     read_moved: bool,
+    /// Still a member: the room hears of it. (One who left keeps reading what they saw;
+    /// only their own devices hear of that.)
+    joined: bool,
     ts: i64,
 }
 
@@ -167,9 +213,9 @@ async fn write(
         let sql = CURRENT.get(params, chunk.len(), 2, |rows| {
             format!(
                 "WITH wanted (room_id, user_id) AS (VALUES {rows})
-                 SELECT m.room_id, m.user_id, m.delivered_up_to, m.read_up_to
+                 SELECT m.room_id, m.user_id, m.delivered_up_to, m.read_up_to, m.joined
                  FROM wanted JOIN room_members m
-                     ON m.room_id = wanted.room_id AND m.user_id = wanted.user_id AND m.joined"
+                     ON m.room_id = wanted.room_id AND m.user_id = wanted.user_id"
             )
         });
         let rows = crate::on_tx!(&mut tx, conn => {
@@ -184,11 +230,12 @@ async fn write(
                     row.try_get::<String, _>("user_id")?,
                     row.try_get::<i64, _>("delivered_up_to")?,
                     row.try_get::<i64, _>("read_up_to")?,
+                    row.try_get::<bool, _>("joined")?,
                 ));
             }
             rows
         });
-        for (room_id, user_id, old_delivered, old_read) in rows {
+        for (room_id, user_id, old_delivered, old_read, joined) in rows {
             let key = (
                 store::decode(RoomId::parse(&room_id))?,
                 store::decode(UserId::parse(&user_id))?,
@@ -209,6 +256,7 @@ async fn write(
                 read_up_to,
                 delivered_moved: delivered_up_to > old_delivered,
                 read_moved: read_up_to > old_read,
+                joined,
                 ts: now,
             });
         }
@@ -263,7 +311,7 @@ async fn write(
 
 async fn announce(task: &ReceiptsTask, moved: Vec<Moved>) {
     let mut by_room: BTreeMap<&RoomId, Vec<PositionUpdate>> = BTreeMap::new();
-    for m in &moved {
+    for m in moved.iter().filter(|m| m.joined) {
         by_room.entry(&m.room_id).or_default().push(PositionUpdate {
             user_id: m.user_id.clone(),
             delivered_up_to: m.delivered_up_to,

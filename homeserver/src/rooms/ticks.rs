@@ -30,6 +30,8 @@ impl Rooms {
         if seq > membership.read_up_to {
             self.receipts.read(room_id, user, seq);
         }
-        Ok(seq.max(membership.read_up_to))
+        // Positions accepted just before this one may not be written yet.
+        let accepted = self.receipts.unwritten_read(room_id, user).unwrap_or(0);
+        Ok(seq.max(membership.read_up_to).max(accepted))
     }
 }

@@ -33,9 +33,11 @@ impl<T: Type> Type for Nullable<T> {
                 nullable: true,
                 ..*schema
             })),
-            // OpenAPI 3.0 ignores keywords beside a `$ref`: wrap it.
+            // OpenAPI 3.0 ignores keywords beside a `$ref`: wrap it. `nullable` counts only
+            // beside a `type` (3.0.3), and every referenced schema here is an object.
             reference @ MetaSchemaRef::Reference(_) => {
                 MetaSchemaRef::Inline(Box::new(MetaSchema {
+                    ty: "object",
                     nullable: true,
                     all_of: vec![reference],
                     ..MetaSchema::ANY

@@ -100,7 +100,7 @@ async fn broken_frames_get_errors_and_the_connection_stays_open() {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The next text frame on a raw socket, as JSON.
+/// The next text frame on a raw socket, as JSON, checked against the AsyncAPI document.
 async fn next_text(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(WAIT, socket.next())
@@ -109,7 +109,9 @@ async fn next_text(socket: &mut Socket) -> Value {
             .expect("still open")
             .expect("readable");
         if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("JSON");
+            return crate::helpers::asyncapi::gateway()
+                .check_server_frame(&text)
+                .unwrap_or_else(|e| panic!("a server frame breaks openapi/asyncapi.yaml: {e}"));
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Shared test helpers: the test server, its database, a small JSON client whose every answer
-//! is checked against the OpenAPI document (`contract`), the schema validator behind it
-//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`).
+//! is checked against the OpenAPI document (`contract`), a WebSocket client whose every frame
+//! is checked against the AsyncAPI document (`ws`, `asyncapi`), the schema validator behind
+//! both (`schema`), and duplicate-refusing parsers (`strict`).
 
+pub mod asyncapi;
 mod client;
-mod contract;
+pub mod contract;
 pub mod db;
 pub mod schema;
 mod server;

@@ -3,8 +3,11 @@
 //! (JSON Schema: `const`, `type` lists such as `[string, 'null']`, boolean schemas).
 //!
 //! `validate(root, schema, instance)` checks `instance` against `schema`, resolving `$ref`s
-//! (`#/…` pointers) in `root`, the whole document. It is stricter than JSON Schema in two
-//! ways, because it checks a contract that generated clients rely on:
+//! (`#/…` pointers) in `root`, the whole document. Documents that refer to one another
+//! (`./convo.yaml#/components/schemas/X`, relative to the referring document) are loaded
+//! together as [`Documents`], whose `validate` follows such references (and, inside the
+//! document reached, its own `#/…` ones). It is stricter than JSON Schema in two ways,
+//! because it checks a contract that generated clients rely on:
 //! - an object whose schema lists `properties` is closed: a property that no schema applying
 //!   at that place lists (its `properties`, those of its `allOf` parts and of the `anyOf` /
 //!   `oneOf` branches that match) is an error, unless `additionalProperties` allows it. A
@@ -12,9 +15,11 @@
 //! - `type: integer` takes integer literals only (`1`, not `1.0`).
 //!
 //! A keyword it does not know is an error rather than silently unchecked; annotations
-//! (`description`, `example`, `x-…` and the like) are ignored.
+//! (`description`, `example`, `x-…` and the like) are ignored, except that when a `oneOf`
+//! with a `discriminator` mapping fails, the error is the branch the instance's tag picks.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -48,12 +53,146 @@ const MAX_DEPTH: usize = 128;
 /// Checks `instance` against `schema`; `$ref`s resolve in `root`. Each error names the JSON
 /// pointer of the offending value and the problem, e.g. `/rooms/0/name: null is not a string`.
 pub fn validate(root: &Value, schema: &Value, instance: &Value) -> Result<(), Vec<String>> {
-    let errors = Checker { root }.location(schema, instance, "", 0);
+    let base = Doc {
+        path: Path::new(""),
+        root,
+    };
+    outcome(Checker { library: None }.location(base, schema, instance, "", 0))
+}
+
+fn outcome(errors: Vec<String>) -> Result<(), Vec<String>> {
     if errors.is_empty() {
         Ok(())
     } else {
         Err(errors)
     }
+}
+
+/// Documents whose `$ref`s may point into one another: `other.yaml#/pointer` names a file
+/// relative to the folder of the document the reference is in.
+#[derive(Debug)]
+pub struct Documents {
+    /// The document loaded first, the one schemas given to [`Documents::validate`] are in.
+    entry: PathBuf,
+    /// Every document, by its path (lexically normalised).
+    docs: BTreeMap<PathBuf, Value>,
+}
+
+impl Documents {
+    /// Reads the document at `path` and every document its `$ref`s name, theirs in turn:
+    /// YAML, or JSON for a `.json` file, refusing repeated keys (see [`super::strict`]).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, String> {
+        let entry = normalise(path.as_ref());
+        let mut docs = BTreeMap::new();
+        let mut todo = vec![entry.clone()];
+        while let Some(path) = todo.pop() {
+            if docs.contains_key(&path) {
+                continue;
+            }
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let parsed = if path.extension().is_some_and(|e| e == "json") {
+                super::strict::json(&text)
+            } else {
+                super::strict::yaml(&text)
+            };
+            let value = parsed.map_err(|e| format!("{}: {e}", path.display()))?;
+            let mut refs = Vec::new();
+            references(&value, &mut refs);
+            for reference in refs {
+                let file = reference
+                    .split_once('#')
+                    .map_or(reference, |(file, _)| file);
+                if !file.is_empty() && !file.contains(':') {
+                    todo.push(sibling(&path, file));
+                }
+            }
+            docs.insert(path, value);
+        }
+        Ok(Self { entry, docs })
+    }
+
+    /// The document loaded first.
+    pub fn root(&self) -> &Value {
+        &self.docs[&self.entry]
+    }
+
+    /// Checks `instance` against `schema`, a schema of the first document: `$ref`s resolve
+    /// in it, and those naming another file in that file.
+    pub fn validate(&self, schema: &Value, instance: &Value) -> Result<(), Vec<String>> {
+        let base = Doc {
+            path: &self.entry,
+            root: self.root(),
+        };
+        outcome(
+            Checker {
+                library: Some(self),
+            }
+            .location(base, schema, instance, "", 0),
+        )
+    }
+
+    /// Every `$ref` in every document that does not resolve, as `file: reference`.
+    pub fn unresolved(&self) -> Vec<String> {
+        let checker = Checker {
+            library: Some(self),
+        };
+        let mut out = Vec::new();
+        for (path, root) in &self.docs {
+            let mut refs = Vec::new();
+            references(root, &mut refs);
+            let base = Doc { path, root };
+            for reference in refs {
+                if checker.resolve(base, reference).is_none() {
+                    out.push(format!("{}: {reference}", path.display()));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Every `$ref` string in `value`, at any depth.
+fn references<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+    match value {
+        Value::Object(object) => {
+            for (key, item) in object {
+                match (key.as_str(), item) {
+                    ("$ref", Value::String(reference)) => out.push(reference),
+                    _ => references(item, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| references(item, out)),
+        _ => {}
+    }
+}
+
+/// `file` relative to the folder of the document at `path`.
+fn sibling(path: &Path, file: &str) -> PathBuf {
+    normalise(&path.parent().unwrap_or(Path::new("")).join(file))
+}
+
+/// A path without `.` and with each `..` taking away the folder before it.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A document, and where it is (for the files its references name).
+#[derive(Clone, Copy)]
+struct Doc<'a> {
+    path: &'a Path,
+    root: &'a Value,
 }
 
 /// What applying a schema at one place found.
@@ -85,7 +224,8 @@ impl Outcome {
 }
 
 struct Checker<'a> {
-    root: &'a Value,
+    /// The documents other files' references resolve in; none: only `#/…` references.
+    library: Option<&'a Documents>,
 }
 
 impl<'a> Checker<'a> {
@@ -93,12 +233,13 @@ impl<'a> Checker<'a> {
     /// there has properties none of them covers.
     fn location(
         &self,
+        base: Doc<'a>,
         schema: &Value,
         instance: &Value,
         pointer: &str,
         depth: usize,
     ) -> Vec<String> {
-        let mut outcome = self.apply(schema, instance, pointer, depth);
+        let mut outcome = self.apply(base, schema, instance, pointer, depth);
         if let Value::Object(object) = instance
             && outcome.closed
         {
@@ -112,7 +253,14 @@ impl<'a> Checker<'a> {
     }
 
     /// Applies `schema` (and whatever it combines) to `instance` at `pointer`.
-    fn apply(&self, schema: &Value, instance: &Value, pointer: &str, depth: usize) -> Outcome {
+    fn apply(
+        &self,
+        base: Doc<'a>,
+        schema: &Value,
+        instance: &Value,
+        pointer: &str,
+        depth: usize,
+    ) -> Outcome {
         let mut out = Outcome::default();
         if depth > MAX_DEPTH {
             out.error(pointer, "the schema nests too deep (a `$ref` loop?)");
@@ -151,8 +299,10 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(reference) = schema.get("$ref") {
-            match reference.as_str().and_then(|r| self.resolve(r)) {
-                Some(target) => out.absorb(self.apply(target, instance, pointer, depth + 1)),
+            match reference.as_str().and_then(|r| self.resolve(base, r)) {
+                Some((doc, target)) => {
+                    out.absorb(self.apply(doc, target, instance, pointer, depth + 1));
+                }
                 None => out.error(pointer, format!("cannot resolve $ref {reference}")),
             }
         }
@@ -182,19 +332,29 @@ impl<'a> Checker<'a> {
         match instance {
             Value::Number(_) => self.check_number(schema, instance, pointer, &mut out),
             Value::String(text) => self.check_string(schema, text, pointer, &mut out),
-            Value::Array(items) => self.check_array(schema, items, pointer, depth, &mut out),
-            Value::Object(object) => self.check_object(schema, object, pointer, depth, &mut out),
+            Value::Array(items) => self.check_array(base, schema, items, pointer, depth, &mut out),
+            Value::Object(object) => {
+                self.check_object(base, schema, object, pointer, depth, &mut out);
+            }
             Value::Null | Value::Bool(_) => {}
         }
-        self.check_combinators(schema, instance, pointer, depth, &mut out);
+        self.check_combinators(base, schema, instance, pointer, depth, &mut out);
         out
     }
 
-    /// The value a local `$ref` (`#/components/schemas/X`) points to.
-    fn resolve(&self, reference: &str) -> Option<&'a Value> {
-        let pointer = reference.strip_prefix('#')?;
-        let decoded = percent_decode(pointer)?;
-        self.root.pointer(&decoded)
+    /// The value a `$ref` points to, and the document it is in: `#/components/schemas/X`
+    /// in `base`, `other.yaml#/…` in that file (relative to `base`'s folder).
+    fn resolve(&self, base: Doc<'a>, reference: &str) -> Option<(Doc<'a>, &'a Value)> {
+        let (file, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let doc = if file.is_empty() {
+            base
+        } else {
+            let library = self.library?;
+            let (path, root) = library.docs.get_key_value(&sibling(base.path, file))?;
+            Doc { path, root }
+        };
+        let decoded = percent_decode(fragment)?;
+        Some((doc, doc.root.pointer(&decoded)?))
     }
 
     fn check_type(
@@ -340,6 +500,7 @@ impl<'a> Checker<'a> {
 
     fn check_array(
         &self,
+        base: Doc<'a>,
         schema: &Map<String, Value>,
         items: &[Value],
         pointer: &str,
@@ -371,7 +532,7 @@ impl<'a> Checker<'a> {
                 for (i, item) in items.iter().enumerate() {
                     let at = format!("{pointer}/{i}");
                     out.errors
-                        .extend(self.location(item_schema, item, &at, depth + 1));
+                        .extend(self.location(base, item_schema, item, &at, depth + 1));
                 }
             }
         }
@@ -379,6 +540,7 @@ impl<'a> Checker<'a> {
 
     fn check_object(
         &self,
+        base: Doc<'a>,
         schema: &Map<String, Value>,
         object: &Map<String, Value>,
         pointer: &str,
@@ -416,7 +578,7 @@ impl<'a> Checker<'a> {
                 if let Some(value) = object.get(name) {
                     let at = format!("{pointer}/{}", escape(name));
                     out.errors
-                        .extend(self.location(property_schema, value, &at, depth + 1));
+                        .extend(self.location(base, property_schema, value, &at, depth + 1));
                 }
             }
         }
@@ -434,7 +596,7 @@ impl<'a> Checker<'a> {
                     other => {
                         out.evaluated.insert(name.clone());
                         out.errors
-                            .extend(self.location(other, value, &at, depth + 1));
+                            .extend(self.location(base, other, value, &at, depth + 1));
                     }
                 }
             }
@@ -443,6 +605,7 @@ impl<'a> Checker<'a> {
 
     fn check_combinators(
         &self,
+        base: Doc<'a>,
         schema: &Map<String, Value>,
         instance: &Value,
         pointer: &str,
@@ -451,7 +614,7 @@ impl<'a> Checker<'a> {
     ) {
         let list = |key: &str| schema.get(key).and_then(Value::as_array);
         for part in list("allOf").into_iter().flatten() {
-            out.absorb(self.apply(part, instance, pointer, depth + 1));
+            out.absorb(self.apply(base, part, instance, pointer, depth + 1));
         }
         for (key, exactly_one) in [("anyOf", false), ("oneOf", true)] {
             let Some(branches) = list(key) else {
@@ -460,7 +623,7 @@ impl<'a> Checker<'a> {
             let mut matching = Vec::new();
             let mut failures = Vec::new();
             for (i, branch) in branches.iter().enumerate() {
-                let outcome = self.apply(branch, instance, pointer, depth + 1);
+                let outcome = self.apply(base, branch, instance, pointer, depth + 1);
                 let mut problems = outcome.errors.clone();
                 // A branch matches only if, with what the rest of this place covers, it
                 // leaves no property unlisted.
@@ -476,18 +639,35 @@ impl<'a> Checker<'a> {
                 if problems.is_empty() {
                     matching.push((i, outcome));
                 } else {
-                    failures.push(format!("[{i}] {}", problems.join("; ")));
+                    failures.push((i, format!("[{i}] {}", problems.join("; "))));
                 }
             }
             match matching.len() {
-                0 => out.error(
-                    pointer,
-                    format!(
-                        "{} matches none of the `{key}` schemas: {}",
-                        show(instance),
-                        failures.join(" | ")
-                    ),
-                ),
+                0 => {
+                    let why = match discriminated(schema, instance, branches) {
+                        Picked::Branch(tag, i) => {
+                            let failure = failures.iter().find(|(f, _)| *f == i);
+                            format!(
+                                "its {tag} picks {}",
+                                failure.map_or("", |(_, problems)| problems.as_str())
+                            )
+                        }
+                        Picked::Unknown(tag, known) => {
+                            format!("its {tag} is none of the discriminator's ({known})")
+                        }
+                        Picked::Nothing => {
+                            let all: Vec<&str> = failures.iter().map(|(_, f)| f.as_str()).collect();
+                            all.join(" | ")
+                        }
+                    };
+                    out.error(
+                        pointer,
+                        format!(
+                            "{} matches none of the `{key}` schemas: {why}",
+                            show(instance)
+                        ),
+                    );
+                }
                 n if exactly_one && n > 1 => {
                     let which: Vec<_> = matching.iter().map(|(i, _)| i.to_string()).collect();
                     out.error(
@@ -509,7 +689,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(not) = schema.get("not")
             && self
-                .apply(not, instance, pointer, depth + 1)
+                .apply(base, not, instance, pointer, depth + 1)
                 .errors
                 .is_empty()
         {
@@ -517,6 +697,41 @@ impl<'a> Checker<'a> {
                 pointer,
                 format!("{} matches the `not` schema", show(instance)),
             );
+        }
+    }
+}
+
+/// Which `oneOf` branch a `discriminator` mapping picks for an instance.
+enum Picked {
+    /// The instance's tag (`` `type` "x" ``) and the branch it maps to.
+    Branch(String, usize),
+    /// A tag the mapping does not know, and those it does.
+    Unknown(String, String),
+    /// No mapping, no tag, or a mapping to no branch.
+    Nothing,
+}
+
+/// The branch of `branches` that `schema`'s discriminator mapping picks for `instance`.
+fn discriminated(schema: &Map<String, Value>, instance: &Value, branches: &[Value]) -> Picked {
+    let discriminator = schema.get("discriminator");
+    let Some(name) = discriminator.and_then(|d| d["propertyName"].as_str()) else {
+        return Picked::Nothing;
+    };
+    let Some(mapping) = discriminator.and_then(|d| d["mapping"].as_object()) else {
+        return Picked::Nothing;
+    };
+    let Some(value) = instance.get(name).and_then(Value::as_str) else {
+        return Picked::Nothing;
+    };
+    let tag = format!("`{name}` {value:?}");
+    match mapping.get(value) {
+        Some(target) => branches
+            .iter()
+            .position(|b| b.get("$ref") == Some(target))
+            .map_or(Picked::Nothing, |i| Picked::Branch(tag, i)),
+        None => {
+            let known: Vec<&str> = mapping.keys().map(String::as_str).collect();
+            Picked::Unknown(tag, known.join(", "))
         }
     }
 }

@@ -1,7 +1,12 @@
 //! A WebSocket client for the gateway tests: a real socket to `/api/v1/ws`, frames as JSON,
 //! and helpers to wait for a frame of a given type (others are kept for later).
+//!
+//! Every text frame the server sends is checked against `openapi/asyncapi.yaml`
+//! ([`super::asyncapi`]): a frame that matches no message of its `type`, or an answer that
+//! is not one its request may get, panics, naming the frame, where and what is wrong.
+//! (Frames tests send are not checked: some are broken on purpose.)
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -11,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::TestServer;
+use super::asyncapi;
 
 /// How long a test waits for an expected frame.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -22,6 +28,11 @@ pub struct Ws {
     /// Frames received but not yet asked for.
     pending: VecDeque<Value>,
     next_id: u64,
+    /// Requests sent and not answered yet, by id (the same id may be in flight twice).
+    unanswered: HashMap<String, Vec<Value>>,
+    /// The keys of the document's messages the frames received so far matched, and
+    /// `event:<type>` for each type of room event received.
+    pub matched: BTreeSet<String>,
     /// The close code, once the server closed.
     pub closed: Option<u16>,
 }
@@ -42,6 +53,8 @@ impl Ws {
             socket,
             pending: VecDeque::new(),
             next_id: 0,
+            unanswered: HashMap::new(),
+            matched: BTreeSet::new(),
             closed: None,
         }
     }
@@ -68,6 +81,15 @@ impl Ws {
 
     /// Sends a raw text frame.
     pub async fn send_text(&mut self, text: String) {
+        // A frame with an id is a request: its answer is checked against it.
+        if let Ok(frame) = serde_json::from_str::<Value>(&text)
+            && let Some(id) = frame.get("id").and_then(Value::as_str)
+        {
+            self.unanswered
+                .entry(id.to_owned())
+                .or_default()
+                .push(frame);
+        }
         self.socket
             .send(Message::text(text))
             .await
@@ -157,9 +179,7 @@ impl Ws {
     async fn read(&mut self) -> Option<Value> {
         loop {
             match self.socket.next().await {
-                Some(Ok(Message::Text(text))) => {
-                    return Some(serde_json::from_str(&text).expect("frames are JSON"));
-                }
+                Some(Ok(Message::Text(text))) => return Some(self.checked(&text)),
                 Some(Ok(Message::Close(frame))) => {
                     self.closed = Some(frame.map_or(1005, |f| u16::from(f.code)));
                     return None;
@@ -171,6 +191,55 @@ impl Ws {
                 }
             }
         }
+    }
+
+    /// A frame the server sent, checked against the document: an answer against what its
+    /// request may get, any other frame against the messages of its type. Panics otherwise.
+    fn checked(&mut self, text: &str) -> Value {
+        let gateway = asyncapi::gateway();
+        let frame = asyncapi::parse(text).unwrap_or_else(|problem| {
+            panic!("a server frame breaks openapi/asyncapi.yaml: {problem}")
+        });
+        let answered = match (&frame["type"], frame["id"].as_str()) {
+            (Value::String(t), Some(id)) if t == "ack" || t == "error" => Some(id),
+            _ => None,
+        };
+        let Some(id) = answered else {
+            match gateway.check_frame(&frame) {
+                Ok(key) => self.matched.insert(key.to_owned()),
+                Err(problem) => panic!("a server frame breaks openapi/asyncapi.yaml: {problem}"),
+            };
+            if let Some(kind) = frame["event"]["type"].as_str() {
+                self.matched.insert(format!("event:{kind}"));
+            }
+            return frame;
+        };
+        let requests = self
+            .unanswered
+            .get_mut(id)
+            .unwrap_or_else(|| panic!("an answer to no request sent on this connection: {text}"));
+        let checks: Vec<_> = requests
+            .iter()
+            .map(|request| gateway.check_answer(request, &frame))
+            .collect();
+        match checks.iter().position(Result::is_ok) {
+            Some(i) => {
+                if let Ok(key) = &checks[i] {
+                    self.matched.insert((*key).to_owned());
+                }
+                requests.remove(i);
+                if requests.is_empty() {
+                    self.unanswered.remove(id);
+                }
+            }
+            None => panic!(
+                "the answer to a `{}` request breaks openapi/asyncapi.yaml: {}\n  request: {}\n  answer: {text}",
+                requests[0]["type"].as_str().unwrap_or("?"),
+                checks[0].as_ref().unwrap_err(),
+                requests[0],
+            ),
+        }
+        frame
     }
 
     /// Closes from the client side.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::validate;
+use super::{Documents, validate};
 
 /// A document for `$ref`s to point into.
 fn root() -> Value {
@@ -480,4 +480,133 @@ fn annotations_pass_and_unknown_keywords_fail() {
         json!(1),
         &["unsupported keyword `if`"],
     );
+}
+
+#[test]
+fn a_discriminator_names_the_branch_that_failed() {
+    let tagged = json!({
+        "oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}],
+        "discriminator": {"propertyName": "type", "mapping": {
+            "a": "#/components/schemas/A", "b": "#/components/schemas/B",
+        }},
+    });
+    let root = json!({"components": {"schemas": {
+        "A": {"type": "object", "required": ["type", "x"], "properties": {"type": {"enum": ["a"]}, "x": {"type": "integer"}}},
+        "B": {"type": "object", "required": ["type"], "properties": {"type": {"enum": ["b"]}}},
+    }}});
+    validate(&root, &tagged, &json!({"type": "a", "x": 1})).unwrap();
+    let errors = validate(&root, &tagged, &json!({"type": "a", "x": "1"}))
+        .unwrap_err()
+        .join("\n");
+    assert!(
+        errors.contains("its `type` \"a\" picks [0] /x: \"1\" is not of type integer"),
+        "{errors}"
+    );
+    assert!(!errors.contains("[1]"), "only the picked branch: {errors}");
+    let errors = validate(&root, &tagged, &json!({"type": "c"}))
+        .unwrap_err()
+        .join("\n");
+    assert!(
+        errors.contains("its `type` \"c\" is none of the discriminator's (a, b)"),
+        "{errors}"
+    );
+}
+
+/// Writes `files` (path, YAML or JSON) under a new temporary folder.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn references_into_other_documents_resolve_relative_to_the_referring_one() {
+    let dir = folder(&[
+        (
+            "api/gateway.yaml",
+            "components:\n  schemas:\n    Frame:\n      type: object\n      required: [room]\n      properties:\n        room: {$ref: './rest.yaml#/components/schemas/Room'}\n        kind: {$ref: 'shared/kinds.json#/Kind'}\n",
+        ),
+        (
+            "api/rest.yaml",
+            // Inside rest.yaml, `#/…` means rest.yaml; `..` climbs from its folder.
+            "components:\n  schemas:\n    Room:\n      type: object\n      required: [id]\n      properties:\n        id: {$ref: '#/components/schemas/Id'}\n        owner: {$ref: '../people.yaml#/Person'}\n    Id: {type: string, minLength: 1}\n",
+        ),
+        (
+            "api/shared/kinds.json",
+            r#"{"Kind": {"enum": ["direct", "group"]}}"#,
+        ),
+        (
+            "people.yaml",
+            "Person: {type: object, properties: {name: {type: string}}}\n",
+        ),
+    ]);
+    let docs = Documents::load(dir.path().join("api/./gateway.yaml")).unwrap();
+    assert!(docs.unresolved().is_empty(), "{:?}", docs.unresolved());
+    let frame = json!({"$ref": "#/components/schemas/Frame"});
+    docs.validate(
+        &frame,
+        &json!({"room": {"id": "r", "owner": {"name": "Ann"}}, "kind": "group"}),
+    )
+    .unwrap();
+    let errors = docs
+        .validate(
+            &frame,
+            &json!({"room": {"id": "", "owner": {"name": 1}, "x": 0}, "kind": "many"}),
+        )
+        .unwrap_err()
+        .join("\n");
+    for expected in [
+        "/room/id: a string of 0 characters is shorter than 1",
+        "/room/owner/name: 1 is not of type string",
+        "/room: property `x` is not in the schema",
+        "/kind: \"many\" is not one of",
+    ] {
+        assert!(errors.contains(expected), "{expected:?} among:\n{errors}");
+    }
+    // The single-document API knows no other files.
+    let one = docs.root().clone();
+    let errors = validate(&one, &frame, &json!({"room": {"id": "r"}})).unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.contains("cannot resolve $ref")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn broken_references_between_documents_are_reported() {
+    let dir = folder(&[
+        (
+            "a.yaml",
+            "A: {$ref: 'b.yaml#/Nope'}\nB: {$ref: 'b.yaml#/B'}\nC: {$ref: '#/Missing'}\n",
+        ),
+        ("b.yaml", "B: {type: integer}\n"),
+    ]);
+    let docs = Documents::load(dir.path().join("a.yaml")).unwrap();
+    let unresolved = docs.unresolved();
+    assert_eq!(unresolved.len(), 2, "{unresolved:?}");
+    assert!(
+        unresolved
+            .iter()
+            .any(|u| u.ends_with("a.yaml: b.yaml#/Nope"))
+    );
+    assert!(unresolved.iter().any(|u| u.ends_with("a.yaml: #/Missing")));
+    docs.validate(&json!({"$ref": "#/B"}), &json!(1)).unwrap();
+    let errors = docs
+        .validate(&json!({"$ref": "#/A"}), &json!(1))
+        .unwrap_err();
+    assert!(errors[0].contains("cannot resolve $ref"), "{errors:?}");
+
+    let missing = folder(&[("a.yaml", "A: {$ref: 'gone.yaml#/A'}\n")]);
+    let err = Documents::load(missing.path().join("a.yaml")).unwrap_err();
+    assert!(err.contains("gone.yaml"), "{err}");
+    let repeated = folder(&[
+        ("a.yaml", "A: {$ref: 'b.yaml#/B'}\n"),
+        ("b.yaml", "B: 1\nB: 2\n"),
+    ]);
+    let err = Documents::load(repeated.path().join("a.yaml")).unwrap_err();
+    assert!(err.contains("duplicate key `B`"), "{err}");
 }
