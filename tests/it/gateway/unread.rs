@@ -96,3 +96,40 @@ async fn a_read_position_only_counts_what_others_sent() {
     let unread = b.next("unread").await;
     assert_eq!(unread["unread_count"], 1, "{unread}");
 }
+
+/// Reads are written in batches (`gateway.receipt_flush_ms`): a lower `read` right after a
+/// higher one, before that is stored, is still answered with the higher position, never with
+/// a position that moved back.
+#[tokio::test]
+async fn a_read_is_never_answered_below_one_already_accepted() {
+    // A long gathering interval: nothing is stored while the test reads.
+    let server = TestServer::spawn_with(|c| c.gateway.receipt_flush_ms = 3_000).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = direct(&server, &alice, &bob).await;
+    let mut seqs = Vec::new();
+    for i in 0..3 {
+        let sent = post_message(&server, &alice, &room, &format!("r{i}"), "hi").await;
+        seqs.push(sent["seq"].as_i64().unwrap());
+    }
+    let (mut phone, _) = online(&server, &bob).await;
+    let high = phone
+        .request(json!({ "type": "read", "room_id": room, "seq": seqs[2] }))
+        .await;
+    assert_eq!(high["read_up_to"], seqs[2], "{high}");
+    let low = phone
+        .request(json!({ "type": "read", "room_id": room, "seq": seqs[0] }))
+        .await;
+    assert_eq!(low["read_up_to"], seqs[2], "{low}");
+    // Once stored, REST agrees.
+    let unread = phone.next("unread").await;
+    assert_eq!(unread["read_up_to"], seqs[2], "{unread}");
+    let read = server
+        .post(
+            &format!("/api/v1/rooms/{room}/read"),
+            Some(&bob.access_token),
+            json!({ "seq": seqs[1] }),
+        )
+        .await;
+    assert_eq!(read.assert_status(200)["read_up_to"], seqs[2]);
+}
