@@ -1,12 +1,17 @@
 //! Shared test helpers: the test server, its database, a small JSON client whose every answer
 //! is checked against the OpenAPI document (`contract`), the schema validator behind it
-//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`).
+//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`);
+//! direct SQL on a server's database (`sql`), its `/metrics` (`metrics`), and a WebSocket
+//! written byte by byte (`raw_ws`).
 
 mod client;
 mod contract;
 pub mod db;
+pub mod metrics;
+pub mod raw_ws;
 pub mod schema;
 mod server;
+pub mod sql;
 pub mod strict;
 mod ws;
 
