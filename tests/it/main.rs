@@ -15,6 +15,7 @@ mod openapi;
 mod profiles;
 mod rooms;
 mod sessions;
+mod shutdown;
 mod startup;
 mod terminal_chat;
 mod tidy;
