@@ -18,8 +18,20 @@ use crate::helpers::{PASSWORD, Ws};
 /// How long the process may take to exit after SIGTERM: far more than it needs.
 const EXIT_BOUND: Duration = Duration::from_secs(30);
 
+/// A `convo serve` process, killed if the test ends while it still runs.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `convo serve` on `dir` and `database_url`, gathering receipts for 5 s.
-fn start(dir: &Path, database_url: &str) -> (Child, std::net::SocketAddr) {
+fn start(dir: &Path, database_url: &str) -> (Process, std::net::SocketAddr) {
     let mut child = convo(dir)
         .args([
             "serve",
@@ -40,7 +52,7 @@ fn start(dir: &Path, database_url: &str) -> (Child, std::net::SocketAddr) {
     let addr = wait_for_listen_line(&mut child)
         .parse()
         .expect("listen address");
-    (child, addr)
+    (Process(child), addr)
 }
 
 /// A small REST client of one server.
@@ -111,7 +123,8 @@ fn enc(id: &str) -> String {
 }
 
 /// Sends SIGTERM to `child` at once.
-fn sigterm(child: &Child) {
+fn sigterm(process: &Process) {
+    let child = &process.0;
     let sent = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -121,7 +134,8 @@ fn sigterm(child: &Child) {
 }
 
 /// Waits for `child` to exit, without blocking the runtime; panics after [`EXIT_BOUND`].
-async fn exited(child: &mut Child) -> std::process::ExitStatus {
+async fn exited(process: &mut Process) -> std::process::ExitStatus {
+    let child = &mut process.0;
     let deadline = Instant::now() + EXIT_BOUND;
     loop {
         if let Some(status) = child.try_wait().expect("wait") {

@@ -21,10 +21,14 @@ use crate::helpers::{TestServer, TestUser, WAIT, Ws};
 const RECV_BUFFER: u32 = 4096;
 /// Characters per flooding message.
 const TEXT_LEN: usize = 30_000;
+/// Most flooding messages: far more than any socket buffers hold (a few MiB), and a limit
+/// to what a failing run stores.
+const FLOOD_MAX: u64 = 3_000;
 /// How long the server may take to drop the connection: far more than it needs.
 const BOUND: Duration = Duration::from_secs(45);
 
-/// Messages posted to a room over REST by a few concurrent senders until stopped.
+/// Messages posted to a room over REST by a few concurrent senders until stopped, or
+/// [`FLOOD_MAX`] are stored.
 struct Flood {
     stop: Arc<AtomicBool>,
     sent: Arc<AtomicU64>,
@@ -46,7 +50,8 @@ impl Flood {
                 tokio::spawn(async move {
                     let padding = "f".repeat(TEXT_LEN);
                     let mut i = 0;
-                    while !stop.load(Ordering::Relaxed) {
+                    while !stop.load(Ordering::Relaxed) && sent.load(Ordering::Relaxed) < FLOOD_MAX
+                    {
                         let body =
                             json!({ "txn_id": format!("flood-{sender}-{i}"), "text": padding });
                         let reply = client
