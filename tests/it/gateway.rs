@@ -6,13 +6,18 @@ mod actions;
 mod backpressure;
 mod bad_input;
 mod basics;
+mod close_codes;
 mod fanout;
 mod groups;
 mod hello;
+mod member_directory;
 mod notifications;
+mod nul_frames;
 mod presence;
 mod resume;
 mod sessions;
+mod slow_reader;
+mod snapshot_failure;
 mod typing;
 mod unread;
 

@@ -15,7 +15,11 @@ mod openapi;
 mod profiles;
 mod rooms;
 mod sessions;
+<<<<<<< HEAD
 mod snapshots;
+=======
+mod shutdown;
+>>>>>>> wt-regress
 mod startup;
 mod terminal_chat;
 mod tidy;

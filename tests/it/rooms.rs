@@ -3,7 +3,9 @@
 //! are in the submodules; the helpers they share are here.
 
 mod concurrency;
+mod deleted_everywhere;
 mod direct;
+mod event_ids;
 mod groups;
 mod idempotency;
 mod limits;
@@ -12,6 +14,8 @@ mod ownership;
 mod paging;
 mod reactions;
 mod receipts;
+mod removed_member;
+mod room_cache;
 mod room_list;
 mod sequence;
 mod visibility;

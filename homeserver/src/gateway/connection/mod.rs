@@ -7,9 +7,11 @@
 //! they come round again from the queue, by their stream position, so nothing is lost and
 //! nothing doubled. Writes never block the loop (`outgoing.rs`).
 //!
-//! Closing: the close frame is written with a short bound, then what the client still sends
-//! is read and dropped until it closes too (or a moment passes), so that the close frame
-//! arrives instead of a TCP reset.
+//! Closing: frames not yet handed to the socket are dropped (the device resumes from its last
+//! position) and the close frame is written within `gateway.write_timeout_secs` (a moment
+//! only, for a socket closed because it took nothing); then what the client still sends is
+//! read and dropped until it closes too (or a moment passes), so that the close frame arrives
+//! instead of a TCP reset.
 
 mod catch_up;
 mod outgoing;
