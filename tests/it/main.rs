@@ -15,11 +15,8 @@ mod openapi;
 mod profiles;
 mod rooms;
 mod sessions;
-<<<<<<< HEAD
-mod snapshots;
-=======
 mod shutdown;
->>>>>>> wt-regress
+mod snapshots;
 mod startup;
 mod terminal_chat;
 mod tidy;

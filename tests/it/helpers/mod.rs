@@ -1,14 +1,9 @@
 //! Shared test helpers: the test server, its database, a small JSON client whose every answer
-<<<<<<< HEAD
 //! is checked against the OpenAPI document (`contract`), a WebSocket client whose every frame
 //! is checked against the AsyncAPI document (`ws`, `asyncapi`), the schema validator behind
-//! both (`schema`), and duplicate-refusing parsers (`strict`).
-=======
-//! is checked against the OpenAPI document (`contract`), the schema validator behind it
-//! (`schema`, reusable for AsyncAPI payloads), and duplicate-refusing parsers (`strict`);
-//! direct SQL on a server's database (`sql`), its `/metrics` (`metrics`), and a WebSocket
-//! written byte by byte (`raw_ws`).
->>>>>>> wt-regress
+//! both (`schema`), and duplicate-refusing parsers (`strict`); direct SQL on a server's
+//! database (`sql`), its `/metrics` (`metrics`), a WebSocket written byte by byte (`raw_ws`),
+//! and redacted transcripts for the wire snapshots (`transcript`).
 
 pub mod asyncapi;
 mod client;
