@@ -29,7 +29,7 @@ use crate::ratelimit::Limits;
 use crate::rooms::{Rooms, RoomsTasks};
 use crate::server_meta::{self, ServerMetaError};
 use crate::sessions::{JwtKeys, Sessions};
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +145,7 @@ impl Application {
         );
         let kick = hub.clone();
         sessions.on_revoke(Arc::new(move |device_id: &str| kick.kick_device(device_id)));
-        let state = AppState {
+        let state = AppState::new(Services {
             limits: Arc::new(Limits::new(&config.rate_limits)),
             config: Arc::new(config),
             server_name,
@@ -156,7 +156,7 @@ impl Application {
             gateway,
             metrics,
             signing_key: Arc::new(signing_key),
-        };
+        });
         Ok(Self {
             acceptor,
             data_lock,

@@ -1,5 +1,6 @@
-//! The state every request handler receives: cheap to clone, no globals, so several
-//! homeservers can run in one process (the tests do).
+//! The state every request handler receives: cheap to clone (one reference count: every open
+//! connection holds a copy), no globals, so several homeservers can run in one process (the
+//! tests do).
 
 use std::sync::Arc;
 
@@ -14,8 +15,27 @@ use crate::ratelimit::Limits;
 use crate::rooms::Rooms;
 use crate::sessions::Sessions;
 
+/// The server's services, shared: fields are reached through it (`state.rooms`).
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// Everything a handler may need.
+#[derive(Debug)]
+pub struct Services {
     /// The configuration the server started with; read-only.
     pub config: Arc<Config>,
     /// This server's name, parsed once at start.

@@ -98,7 +98,8 @@ where
 
 /// Reads and drops what the client still sends, until it closes or a moment passes.
 async fn drain<T: AsyncRead + Unpin>(io: &mut T) {
-    let mut buf = [0u8; 4096];
+    // On the heap: an array here would be part of every connection's future, idle or not.
+    let mut buf = vec![0u8; 4096];
     let mut total = 0;
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while total < DRAIN_MAX {

@@ -91,6 +91,25 @@ impl Outgoing {
         Poll::Ready(Ok(()))
     }
 
+    /// Hands the socket what it takes now, without waiting: `Ok(true)` if everything is
+    /// written. Most bursts are written this way at once, so the loop needs no second turn
+    /// and the write deadline no timer.
+    pub fn write_now<W>(&mut self, sink: &mut W) -> Result<bool, W::Error>
+    where
+        W: Sink<Message> + Unpin,
+    {
+        if self.is_idle() {
+            return Ok(true);
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.poll_write(&mut cx, sink) {
+            Poll::Ready(Ok(())) => Ok(true),
+            Poll::Ready(Err(err)) => Err(err),
+            // The loop's write branch polls again with its own waker.
+            Poll::Pending => Ok(false),
+        }
+    }
+
     /// Writes everything queued, or gives up once the socket has taken nothing for
     /// `timeout` (outside the loop: the hello answer, a catch-up, the close frame).
     pub async fn write_all<W>(&mut self, sink: &mut W, timeout: Duration) -> Result<(), Stalled>

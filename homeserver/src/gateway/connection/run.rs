@@ -40,7 +40,8 @@ impl Connection {
         W: Sink<Message> + Unpin,
         R: Stream<Item = Result<Message, WsError>> + Unpin,
     {
-        let config = self.state.config.gateway.clone();
+        let config = &self.state.config.gateway;
+        let max_in_flight = config.max_in_flight;
         let heartbeat_every = Duration::from_secs(config.heartbeat_secs.max(1));
         let mut heartbeat =
             tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
@@ -51,9 +52,13 @@ impl Connection {
         let stall = tokio::time::sleep(self.write_timeout);
         tokio::pin!(stall);
         loop {
+            // What the branches queued goes to the socket now if it takes it.
+            if out.write_now(sink).is_err() {
+                return None;
+            }
             let room_to_write = out.len() < WRITE_BURST;
             tokio::select! {
-                message = stream.next(), if pending.len() < config.max_in_flight && room_to_write => {
+                message = stream.next(), if pending.len() < max_in_flight && room_to_write => {
                     last_heard = Instant::now();
                     match message {
                         None | Some(Ok(Message::Close(_))) => return None,
