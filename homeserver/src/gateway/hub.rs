@@ -8,12 +8,14 @@ use std::sync::{Arc, RwLock};
 
 use convo_federation::{RoomId, UserId};
 use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::frames;
 use crate::rooms::model::{Committed, EventKind};
 use crate::rooms::{Fanout, PositionUpdate};
 
-/// A room event ready to send: built once, shared by every recipient.
+/// A room event ready to send: built once, shared by every recipient (`Utf8Bytes` is
+/// reference-counted: each connection's copy is a count, not a copy of the text).
 #[derive(Debug)]
 pub struct EventFrame {
     /// Stream position, to skip what a catch-up already sent.
@@ -21,12 +23,12 @@ pub struct EventFrame {
     /// Room and seq, for delivery receipts.
     pub room_id: RoomId,
     pub seq: i64,
-    pub frame: Arc<str>,
+    pub frame: Utf8Bytes,
     /// For a new message: the same frame marked `"notify": true`, for the recipients who are
     /// notified of it.
-    pub notifying: Option<Arc<str>>,
+    pub notifying: Option<Utf8Bytes>,
     /// For an event with a transaction id: the frame with it, for the sender's devices.
-    pub own: Option<Arc<str>>,
+    pub own: Option<Utf8Bytes>,
 }
 
 /// Which of an event's frames a connection gets.
@@ -42,12 +44,12 @@ pub enum Variant {
 pub enum Outbound {
     Event(Arc<EventFrame>, Variant),
     /// Any other frame (receipts, typing, presence, …).
-    Frame(Arc<str>),
+    Frame(Utf8Bytes),
 }
 
 impl EventFrame {
     /// The text of one copy.
-    pub fn text(&self, copy: Variant) -> &Arc<str> {
+    pub fn text(&self, copy: Variant) -> &Utf8Bytes {
         let chosen = match copy {
             Variant::Plain => None,
             Variant::Notifying => self.notifying.as_ref(),
@@ -147,7 +149,7 @@ impl Hub {
     pub fn send_to_users<'a>(
         &self,
         users: impl IntoIterator<Item = &'a UserId>,
-        frame: &Arc<str>,
+        frame: &Utf8Bytes,
         skip: Option<u64>,
     ) {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());
@@ -197,11 +199,11 @@ impl Fanout for Hub {
                 pos: event.pos,
                 room_id: event.room_id.clone(),
                 seq: event.seq,
-                frame: Arc::from(frames::event_frame(&json, false)),
+                frame: Utf8Bytes::from(frames::event_frame(&json, false)),
                 notifying: (event.kind == EventKind::Message)
-                    .then(|| Arc::from(frames::event_frame(&json, true))),
+                    .then(|| Utf8Bytes::from(frames::event_frame(&json, true))),
                 own: event.txn_id.as_deref().map(|txn_id| {
-                    Arc::from(frames::event_frame(
+                    Utf8Bytes::from(frames::event_frame(
                         &frames::with_txn_id(&json, txn_id),
                         false,
                     ))
@@ -223,13 +225,13 @@ impl Fanout for Hub {
         }
     }
 
-    fn receipts(&self, room_id: &RoomId, to: &[UserId], updates: &[PositionUpdate]) {
-        let frame: Arc<str> = Arc::from(frames::receipts(room_id, updates));
-        self.send_to_users(to, &frame, None);
+    fn receipts(&self, room_id: &RoomId, to: &UserId, updates: &[PositionUpdate]) {
+        let frame = Utf8Bytes::from(frames::receipts(room_id, updates));
+        self.send_to_users([to], &frame, None);
     }
 
     fn unread(&self, user: &UserId, room_id: &RoomId, read_up_to: i64, unread_count: i64) {
-        let frame: Arc<str> = Arc::from(frames::unread(room_id, read_up_to, unread_count));
+        let frame = Utf8Bytes::from(frames::unread(room_id, read_up_to, unread_count));
         self.send_to_users([user], &frame, None);
     }
 }

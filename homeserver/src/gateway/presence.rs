@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use convo_federation::UserId;
 use serde_json::Value;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -121,7 +122,7 @@ impl Presence {
                 return;
             }
         };
-        let frame: Arc<str> = Arc::from(frame.to_string());
+        let frame = Utf8Bytes::from(frame.to_string());
         self.hub.send_to_users(&contacts, &frame, None);
     }
 

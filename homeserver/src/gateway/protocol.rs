@@ -45,9 +45,10 @@ pub enum ClientFrame {
         event_id: String,
         emoji: String,
     },
-    /// Everything up to stream position `pos` has arrived on this device.
+    /// Everything up to stream position `pos` has arrived on this device. Without an `id`
+    /// it gets no answer (a client acknowledges often; errors it cannot pair are not sent).
     Received {
-        id: String,
+        id: Option<String>,
         pos: i64,
     },
     /// I have read `room_id` up to `seq`.
@@ -67,17 +68,18 @@ pub enum ClientFrame {
 }
 
 impl ClientFrame {
-    pub fn id(&self) -> &str {
+    /// The request id; `None` only for a `received` sent without one.
+    pub fn id(&self) -> Option<&str> {
         match self {
             Self::Hello { id, .. }
             | Self::Send { id, .. }
             | Self::Edit { id, .. }
             | Self::Delete { id, .. }
             | Self::React { id, .. }
-            | Self::Received { id, .. }
             | Self::Read { id, .. }
             | Self::Typing { id, .. }
-            | Self::Ping { id } => id,
+            | Self::Ping { id } => Some(id),
+            Self::Received { id, .. } => id.as_deref(),
         }
     }
 }
@@ -136,7 +138,10 @@ pub fn parse(text: &str) -> Result<ClientFrame, (Option<String>, Error)> {
             Error::new(ErrorCode::InvalidRequest, format!("bad frame: {e}")),
         )
     })?;
-    if frame.id().is_empty() || frame.id().chars().count() > ID_MAX {
+    if frame
+        .id()
+        .is_some_and(|id| id.is_empty() || id.chars().count() > ID_MAX)
+    {
         return Err((
             id,
             Error::new(

@@ -10,6 +10,7 @@ use std::time::Duration;
 use convo_federation::{RoomId, UserId};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::{Hub, frames};
 use crate::rooms::Rooms;
@@ -109,7 +110,7 @@ impl Typing {
             }
         };
         let others = members.iter().filter(|m| *m != user);
-        let frame: Arc<str> = Arc::from(frames::typing(room_id, user, typing));
+        let frame = Utf8Bytes::from(frames::typing(room_id, user, typing));
         self.hub.send_to_users(others, &frame, None);
     }
 }

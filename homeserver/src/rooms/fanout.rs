@@ -22,8 +22,8 @@ pub trait Fanout: Send + Sync + 'static {
     /// Committed events, in commit order, each to its recipients.
     fn publish(&self, batch: &[Arc<Committed>]);
 
-    /// Members' positions in `room_id` moved; `to` are the room's joined members.
-    fn receipts(&self, room_id: &RoomId, to: &[UserId], updates: &[PositionUpdate]);
+    /// Other members' positions in `room_id` moved past messages of `to`'s.
+    fn receipts(&self, room_id: &RoomId, to: &UserId, updates: &[PositionUpdate]);
 
     /// `user`'s read position in `room_id` moved (on one of their devices).
     fn unread(&self, user: &UserId, room_id: &RoomId, read_up_to: i64, unread_count: i64);

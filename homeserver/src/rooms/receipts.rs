@@ -188,6 +188,10 @@ struct Moved {
     read_up_to: i64,
     delivered_moved: bool,
     read_moved: bool,
+    /// The positions before: messages with a seq above these and at or below the new ones
+    /// got a tick.
+    old_delivered: i64,
+    old_read: i64,
     /// Still a member: the room hears of it. (One who left keeps reading what they saw;
     /// only their own devices hear of that.)
     joined: bool,
@@ -256,6 +260,8 @@ async fn write(
                 read_up_to,
                 delivered_moved: delivered_up_to > old_delivered,
                 read_moved: read_up_to > old_read,
+                old_delivered,
+                old_read,
                 joined,
                 ts: now,
             });
@@ -309,20 +315,65 @@ async fn write(
     Ok(moved)
 }
 
+/// Most messages looked at to find whose ticks moved; past that (a member catching up on a
+/// long history), every member of the room is told.
+const TICKED_MAX: u32 = 10_000;
+
+/// Tells each member the positions that moved past one of *their* messages (a tick of theirs
+/// changed), and each reader's devices their new unread count.
 async fn announce(task: &ReceiptsTask, moved: Vec<Moved>) {
-    let mut by_room: BTreeMap<&RoomId, Vec<PositionUpdate>> = BTreeMap::new();
+    let mut by_room: BTreeMap<&RoomId, Vec<&Moved>> = BTreeMap::new();
     for m in moved.iter().filter(|m| m.joined) {
-        by_room.entry(&m.room_id).or_default().push(PositionUpdate {
-            user_id: m.user_id.clone(),
-            delivered_up_to: m.delivered_up_to,
-            read_up_to: m.read_up_to,
-            ts: m.ts,
-        });
+        by_room.entry(&m.room_id).or_default().push(m);
     }
-    for (room_id, updates) in by_room {
-        match task.members.joined(room_id).await {
-            Ok(members) => task.fanout.receipts(room_id, &members, &updates),
-            Err(err) => tracing::error!(cause = %err, "cannot load room members for receipts"),
+    for (room_id, movers) in by_room {
+        let lo = movers
+            .iter()
+            .map(|m| m.old_read.min(m.old_delivered))
+            .min()
+            .unwrap_or(0);
+        let hi = movers
+            .iter()
+            .map(|m| m.delivered_up_to.max(m.read_up_to))
+            .max()
+            .unwrap_or(0);
+        let senders = match store::message_senders(&task.db, room_id, lo, hi, TICKED_MAX).await {
+            Ok(senders) => senders,
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot find whose ticks moved");
+                continue;
+            }
+        };
+        let members = match task.members.joined(room_id).await {
+            Ok(members) => members,
+            Err(err) => {
+                tracing::error!(cause = %err, "cannot load room members for receipts");
+                continue;
+            }
+        };
+        for member in members.iter() {
+            let updates: Vec<PositionUpdate> = movers
+                .iter()
+                .filter(|m| m.user_id != *member)
+                .filter(|m| match &senders {
+                    // Any of this member's messages between the mover's old and new position.
+                    Some(senders) => senders.iter().any(|(seq, sender)| {
+                        sender == member
+                            && ((*seq > m.old_delivered && *seq <= m.delivered_up_to)
+                                || (*seq > m.old_read && *seq <= m.read_up_to))
+                    }),
+                    None => true,
+                })
+                .map(|m| PositionUpdate {
+                    user_id: m.user_id.clone(),
+                    delivered_up_to: m.delivered_up_to,
+                    read_up_to: m.read_up_to,
+                    ts: m.ts,
+                })
+                .collect();
+            if !updates.is_empty() {
+                task.fanout.receipts(room_id, member, &updates);
+            }
         }
     }
     for m in moved.iter().filter(|m| m.read_moved) {

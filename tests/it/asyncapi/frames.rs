@@ -94,7 +94,18 @@ async fn every_server_frame_and_event_type_is_sent_and_matches_the_document() {
     }
 
     // Ticks: delivered, then read past the end (clamped), then read back (never moves back).
-    let last = event_of(&mut b, &room, "message.delete").await["event"].clone();
+    // (A member hears of positions that pass their own messages: Alice's first is deleted,
+    // so she writes another.)
+    event_of(&mut b, &room, "message.delete").await;
+    acked(
+        &mut a,
+        json!({ "type": "send", "room_id": room, "txn_id": "m7", "text": "see you there" }),
+    )
+    .await;
+    let last = b
+        .wait_for(|f| f["type"] == "event" && f["event"]["content"]["text"] == "see you there")
+        .await["event"]
+        .clone();
     acked(&mut b, json!({ "type": "received", "pos": last["pos"] })).await;
     let read = acked(
         &mut b,

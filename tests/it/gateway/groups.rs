@@ -135,14 +135,10 @@ async fn the_sender_sees_each_recipients_delivered_and_read_positions() {
     let update = update_for(&frame, &carol.user_id).unwrap();
     assert_eq!(update["delivered_up_to"], seq1);
     assert_eq!(update["read_up_to"], seq1);
-    // Bob, a member too, hears of Carol's read.
-    let frame = b
-        .wait_for(|f| update_for(f, &carol.user_id).is_some())
+    // Bob, whose messages Carol's positions did not pass, is not told: a member hears of the
+    // positions that change ticks of their own messages only.
+    b.assert_none(QUIET, |f| update_for(f, &carol.user_id).is_some())
         .await;
-    assert_eq!(
-        update_for(&frame, &carol.user_id).unwrap()["read_up_to"],
-        seq1
-    );
 
     // Positions never move back, and an acknowledgement that moves nothing sends nothing.
     let read = c
@@ -152,4 +148,31 @@ async fn the_sender_sees_each_recipients_delivered_and_read_positions() {
     b.request(json!({ "type": "received", "pos": got[1]["pos"] }))
         .await;
     a.assert_none(QUIET, |f| f["type"] == "receipts").await;
+}
+
+/// A `received` without an `id` gets no answer at all (devices acknowledge often), and still
+/// moves the position; the sender hears of it, a member whose messages it did not pass does
+/// not.
+#[tokio::test]
+async fn a_received_without_an_id_is_not_answered_and_only_the_sender_hears() {
+    let server = TestServer::spawn_with(|c| c.gateway.receipt_flush_ms = 10).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let carol = server.user("carol").await;
+    let room = group(&server, &alice, &[&bob, &carol]).await;
+    let (mut a, _) = online(&server, &alice).await;
+    let (mut b, _) = online(&server, &bob).await;
+    let (mut c, _) = online(&server, &carol).await;
+    let sent = super::send(&mut a, &room, "q1", "anyone there?").await;
+    let got = events(&mut b, 1).await;
+    b.send_text(json!({ "type": "received", "pos": got[0]["pos"] }).to_string())
+        .await;
+    let frame = a.wait_for(|f| update_for(f, &bob.user_id).is_some()).await;
+    assert_eq!(
+        update_for(&frame, &bob.user_id).unwrap()["delivered_up_to"],
+        sent["seq"]
+    );
+    b.assert_none(QUIET, |f| f["type"] == "ack" || f["type"] == "error")
+        .await;
+    c.assert_none(QUIET, |f| f["type"] == "receipts").await;
 }

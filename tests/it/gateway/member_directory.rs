@@ -57,15 +57,18 @@ async fn typing_and_receipts_follow_membership_changes_at_once() {
     assert_eq!(b.request(typing(&room, true)).await["type"], "ack");
     let frame = d.wait_for(|f| is_typing_of(f, &room, &bob.user_id)).await;
     assert_eq!(frame["typing"], true);
-    // And so do receipts: Bob reads a message.
-    let message = send(&mut a, &room, "m1", "welcome dave").await;
+    // And so do receipts: Bob reads a message of Dave's (a member hears of the positions
+    // that pass their own messages).
+    let message = send(&mut d, &room, "m1", "hello, I'm dave").await;
     let read = b
         .request(json!({ "type": "read", "room_id": room, "seq": message["seq"] }))
         .await;
     assert_eq!(read["type"], "ack", "{read}");
     d.wait_for(|f| is_receipt_of(f, &room, &bob.user_id)).await;
 
-    // Carol is removed: Dave's typing reaches Bob, not her; her own typing is refused.
+    // Carol writes, then is removed: Dave's typing reaches Bob, not her; her own typing is
+    // refused; Dave reading past her message and Bob's tells Bob, not her.
+    send(&mut c, &room, "c1", "bye all").await;
     server
         .delete(
             &room_path(&room, &format!("/members/{}", super::enc(&carol.user_id))),
@@ -83,7 +86,7 @@ async fn typing_and_receipts_follow_membership_changes_at_once() {
         (&json!("error"), &json!("NOT_A_MEMBER")),
         "{refused}"
     );
-    let message = send(&mut a, &room, "m2", "carol is gone").await;
+    let message = send(&mut b, &room, "m2", "carol is gone").await;
     let read = d
         .request(json!({ "type": "read", "room_id": room, "seq": message["seq"] }))
         .await;

@@ -147,7 +147,7 @@ where
             Ok(ClientFrame::Hello { id, token, since }) => (id, token, since),
             Ok(other) => {
                 let err = Error::new(ErrorCode::InvalidRequest, "the first frame must be `hello`");
-                return refuse(out, Some(other.id()), &err);
+                return refuse(out, other.id(), &err);
             }
             Err((id, err)) => return refuse(out, id.as_deref(), &err),
         },

@@ -50,7 +50,7 @@ impl Connection {
                 for (room, seq) in rooms {
                     state.rooms.delivered(&room, &user, seq);
                 }
-                Some(protocol::ack(&id, json!({})))
+                id.map(|id| protocol::ack(&id, json!({})))
             }
             ClientFrame::Send {
                 id,

@@ -11,8 +11,8 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::{Sink, Stream, StreamExt as _};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use super::outgoing::Outgoing;
 use super::{Connection, Ending, read_error_close};
@@ -47,6 +47,10 @@ impl Connection {
             tokio::time::interval_at(Instant::now() + heartbeat_every, heartbeat_every);
         let mut last_heard = Instant::now();
         let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
+        // Made once: a `Notified` made anew each turn would join and leave the waiters' list
+        // under its lock every time.
+        let kicked = handle.kick.notified();
+        tokio::pin!(kicked);
         // The write deadline, checked lazily: it never lies after the real one (which only
         // moves later), and when it fires early it moves to the real one.
         let stall = tokio::time::sleep(self.write_timeout);
@@ -85,7 +89,7 @@ impl Connection {
                     let mut taken = 0;
                     while let Some(next) = item {
                         if let Some(text) = self.outbound(next) {
-                            out.push(Message::text(text.to_string()));
+                            out.push(Message::Text(text));
                         }
                         taken += 1;
                         item = if taken < WRITE_BURST { queue.try_recv().ok() } else { None };
@@ -106,7 +110,7 @@ impl Connection {
                         None => {}
                     }
                 }
-                () = handle.kick.notified() => {
+                () = &mut kicked => {
                     if handle.kick_reason() == close::RESTARTING {
                         // Answer what is in flight first: the server commits it anyway.
                         let answered = async {
@@ -133,7 +137,7 @@ impl Connection {
     }
 
     /// The frame to write for a queued item; none for an event a catch-up already sent.
-    fn outbound(&mut self, item: Outbound) -> Option<std::sync::Arc<str>> {
+    fn outbound(&mut self, item: Outbound) -> Option<Utf8Bytes> {
         let (event, variant) = match item {
             Outbound::Frame(frame) => return Some(frame),
             Outbound::Event(event, variant) => (event, variant),

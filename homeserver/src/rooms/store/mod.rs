@@ -21,7 +21,9 @@ pub use events::{
 pub use members::{
     Membership, contacts, joined_members, load_room_state, membership, unread_count,
 };
-pub use receipts::{MemberPosition, MessageReceipt, member_positions, message_receipts};
+pub use receipts::{
+    MemberPosition, MessageReceipt, member_positions, message_receipts, message_senders,
+};
 pub use room_list::{RoomSummary, list_rooms};
 
 /// The columns [`event_from_row`] reads.

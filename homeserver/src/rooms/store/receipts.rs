@@ -94,3 +94,37 @@ pub async fn message_receipts(
         .collect()
     })
 }
+
+/// The senders of the messages (not deleted) of `room_id` with a seq in `(after, up_to]`, by
+/// seq; `None` if there are more than `max` of them.
+pub async fn message_senders(
+    db: &Db,
+    room_id: &RoomId,
+    after: i64,
+    up_to: i64,
+    max: u32,
+) -> Result<Option<Vec<(i64, UserId)>>, sqlx::Error> {
+    let rows: Vec<(i64, String)> = with_db!(db, pool => {
+        sqlx::query(
+            "SELECT seq, sender FROM events
+             WHERE room_id = $1 AND seq > $2 AND seq <= $3 AND kind = 'message' AND deleted_at IS NULL
+             ORDER BY seq LIMIT $4",
+        )
+        .bind(room_id.as_str())
+        .bind(after)
+        .bind(up_to)
+        .bind(i64::from(max) + 1)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, _>>()?
+    });
+    if rows.len() > max as usize {
+        return Ok(None);
+    }
+    rows.into_iter()
+        .map(|(seq, sender)| Ok((seq, decode(UserId::parse(&sender))?)))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
