@@ -20,6 +20,19 @@ pub struct Cli {
     /// WebSocket connections opened at once.
     #[arg(long, global = true, default_value_t = 128)]
     pub connect_concurrency: usize,
+    /// Every device acknowledges what it received after each burst of frames it reads (as a
+    /// real client does), and senders time how long until each of their messages is
+    /// delivered to every other member (from the `receipts` frames). Without it, a device
+    /// acknowledges every 100 events and receipts are not timed.
+    #[arg(long, global = true)]
+    pub receipts: bool,
+    /// Give `received` frames an `id` (servers before the answerless `received` need one).
+    #[arg(long, global = true)]
+    pub received_ids: bool,
+    /// Also measure the CPU of every `postgres` process on this machine (the database the
+    /// server uses, when it is local): database CPU per delivered copy.
+    #[arg(long, global = true)]
+    pub database_cpu: bool,
     #[command(subcommand)]
     pub scenario: Scenario,
 }

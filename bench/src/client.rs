@@ -6,6 +6,7 @@
 mod receive;
 mod send;
 mod socket;
+mod ticks;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -95,6 +96,19 @@ pub struct Shared {
     pub progress: Arc<Progress>,
     /// Becomes true when the receivers should stop and report.
     pub stop: watch::Receiver<bool>,
+    /// How devices acknowledge what they received.
+    pub receipts: ReceiptMode,
+    /// Whether `received` frames carry an `id`.
+    pub received_ids: bool,
+}
+
+/// When a device sends `received`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptMode {
+    /// After this many events.
+    Every(u32),
+    /// After each burst of frames read (and senders time delivery to every member).
+    EveryBurst,
 }
 
 /// What a sender hears from its connection.
@@ -136,6 +150,13 @@ struct EventBody<'a> {
     kind: Cow<'a, str>,
     #[serde(default)]
     pos: i64,
+    #[serde(default)]
+    seq: i64,
+    #[serde(default, borrow)]
+    room_id: Option<Cow<'a, str>>,
+    /// Present only on the sender's own devices' copies.
+    #[serde(default, borrow)]
+    txn_id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     content: Option<Content<'a>>,
 }

@@ -1,5 +1,8 @@
 //! `convo-bench`: load benchmark for the Convo homeserver. Parses arguments and runs a scenario.
 
+// The report is one `json!` object with many fields.
+#![recursion_limit = "256"]
+
 mod cli;
 mod client;
 mod message;

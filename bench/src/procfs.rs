@@ -25,6 +25,33 @@ pub fn cpu_secs(pid: Option<u32>) -> Option<f64> {
     Some((utime + stime) as f64 / 100.0)
 }
 
+/// [`cpu_secs`] of `pid` if there is one.
+pub fn cpu_secs_opt(pid: Option<u32>) -> Option<f64> {
+    pid.and_then(|pid| cpu_secs(Some(pid)))
+}
+
+/// User plus system CPU time of every process named `name` (e.g. `postgres`: the server
+/// process and every connection's backend), in seconds.
+pub fn cpu_secs_named(name: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+            continue;
+        };
+        if comm.trim() == name
+            && let Some(secs) = cpu_secs(Some(pid))
+        {
+            total += secs;
+            found = true;
+        }
+    }
+    found.then_some(total)
+}
+
 /// CPU time of the bench and of the server between two moments.
 #[derive(Debug, Clone, Copy)]
 pub struct CpuSample {

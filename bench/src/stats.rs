@@ -21,6 +21,8 @@ fn ms(us: u32) -> f64 {
 /// p50/p90/p99/max of latency samples in microseconds, as milliseconds (null if none).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Summary {
+    /// How many samples.
+    pub count: usize,
     pub p50: Option<f64>,
     pub p90: Option<f64>,
     pub p99: Option<f64>,
@@ -32,6 +34,7 @@ impl Summary {
         samples.sort_unstable();
         let at = |p| percentile(&samples, p).map(ms);
         Self {
+            count: samples.len(),
             p50: at(50.0),
             p90: at(90.0),
             p99: at(99.0),

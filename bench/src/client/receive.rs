@@ -10,11 +10,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{Ack, Frame, Progress, Shared};
+use super::ticks::Ticks;
+use super::{Ack, Frame, Progress, ReceiptMode, Shared};
 use crate::message;
-
-/// Send a `received` frame after this many events.
-const RECEIPT_EVERY: u32 = 100;
 
 /// Unexpected frames reported on stderr per connection before going quiet.
 const ERRORS_SHOWN: u64 = 3;
@@ -39,6 +37,9 @@ pub struct Received {
     pub resumes: BTreeMap<String, u64>,
     /// Why the connection ended before the run did, if it did.
     pub closed: Option<String>,
+    /// With `--receipts`: microseconds from sending each of this device's messages until
+    /// every other member had it.
+    pub delivered_to_all_us: Vec<u32>,
 }
 
 /// The receiving state of a connection, kept across resumes.
@@ -56,6 +57,9 @@ pub(super) struct Receiver {
     synced: bool,
     unreceipted: u32,
     receipts: u64,
+    mode: ReceiptMode,
+    received_ids: bool,
+    ticks: Ticks,
 }
 
 impl Receiver {
@@ -75,6 +79,9 @@ impl Receiver {
             synced: false,
             unreceipted: 0,
             receipts: 0,
+            mode: shared.receipts,
+            received_ids: shared.received_ids,
+            ticks: Ticks::default(),
         }
     }
 
@@ -114,11 +121,31 @@ impl Receiver {
         match (&*frame.kind, request) {
             ("event", _) => {
                 if let Some(event) = frame.event {
+                    let own = event.txn_id.is_some();
                     let text = event.content.and_then(|c| c.text);
-                    self.event(event.pos, &event.kind, text.as_deref());
+                    let room = event.room_id.as_deref().unwrap_or("");
+                    self.event(
+                        event.pos,
+                        &event.kind,
+                        text.as_deref(),
+                        own.then_some((room, event.seq)),
+                    );
+                }
+            }
+            ("receipts", _) if self.mode == ReceiptMode::EveryBurst => {
+                let value: serde_json::Value = serde_json::from_str(text)?;
+                let now = message::unix_nanos();
+                for sent in self.ticks.receipts(&value) {
+                    let us = now.saturating_sub(sent) / 1000;
+                    self.received
+                        .delivered_to_all_us
+                        .push(u32::try_from(us).unwrap_or(u32::MAX));
                 }
             }
             ("snapshot", _) if self.hello_acked => {
+                if self.mode == ReceiptMode::EveryBurst {
+                    self.ticks.snapshot(&serde_json::from_str(text)?);
+                }
                 self.synced = true;
                 // A snapshot starts afresh: only later events are owed to this position.
                 self.last_pos = self.last_pos.max(frame.pos.unwrap_or(0));
@@ -155,7 +182,8 @@ impl Receiver {
         let _ = self.acks.send(Ack::Answer { req, at, outcome });
     }
 
-    fn event(&mut self, pos: i64, kind: &str, text: Option<&str>) {
+    /// An event; `own` is its room and seq when it is this device's own message.
+    fn event(&mut self, pos: i64, kind: &str, text: Option<&str>, own: Option<(&str, i64)>) {
         if pos <= self.last_pos {
             self.received.out_of_order += 1;
         }
@@ -173,21 +201,42 @@ impl Receiver {
                     .push(u32::try_from(latency_us).unwrap_or(u32::MAX));
                 self.received.last_delivery_us = self.progress.us_since_start(now);
                 Progress::bump(&self.progress.delivered, 1);
+                if let (Some((room, seq)), ReceiptMode::EveryBurst) = (own, self.mode) {
+                    self.ticks.own_message(room, seq, sent_nanos);
+                }
             } else {
                 self.received.duplicated += 1;
                 Progress::bump(&self.progress.duplicated, 1);
             }
         }
         self.unreceipted += 1;
-        if self.unreceipted >= RECEIPT_EVERY {
-            self.unreceipted = 0;
-            self.receipts += 1;
-            let frame = format!(
+        if let ReceiptMode::Every(every) = self.mode
+            && self.unreceipted >= every
+        {
+            self.acknowledge();
+        }
+    }
+
+    /// The frames that were ready have been read: in `--receipts` mode, acknowledge them.
+    pub fn burst_end(&mut self) {
+        if self.mode == ReceiptMode::EveryBurst && self.unreceipted > 0 {
+            self.acknowledge();
+        }
+    }
+
+    /// Sends `received` up to the last position held.
+    fn acknowledge(&mut self) {
+        self.unreceipted = 0;
+        self.receipts += 1;
+        let frame = if self.received_ids {
+            format!(
                 r#"{{"type":"received","id":"r{}","pos":{}}}"#,
                 self.receipts, self.last_pos
-            );
-            let _ = self.out.send(Message::text(frame));
-        }
+            )
+        } else {
+            format!(r#"{{"type":"received","pos":{}}}"#, self.last_pos)
+        };
+        let _ = self.out.send(Message::text(frame));
     }
 
     /// An unexpected frame.

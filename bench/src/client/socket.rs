@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::{FutureExt as _, SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -128,7 +128,8 @@ pub(super) async fn drive(
     receiver.finish()
 }
 
-/// Reads frames into `receiver` until the run stops or the socket ends.
+/// Reads frames into `receiver` until the run stops or the socket ends. After each burst
+/// (the frames that were ready), the receiver may acknowledge them.
 async fn read(
     stream: &mut SplitStream<Ws>,
     receiver: &mut Receiver,
@@ -137,24 +138,43 @@ async fn read(
     loop {
         tokio::select! {
             biased;
-            message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    if let Err(err) = receiver.frame(text.as_str()) {
-                        receiver.error(&format!("{err:#}"));
+            message = stream.next() => {
+                if let Some(end) = take(message, receiver) {
+                    return end;
+                }
+                while let Some(message) = stream.next().now_or_never() {
+                    if let Some(end) = take(message, receiver) {
+                        return end;
                     }
                 }
-                Some(Ok(Message::Close(Some(close)))) if close.code == CloseCode::from(RESUME) => {
-                    return End::Resume(format!("closed by the server: {}", close.reason));
-                }
-                Some(Ok(Message::Close(close))) => {
-                    return End::Closed(format!("closed by the server: {close:?}"));
-                }
-                Some(Ok(_)) => {}
-                Some(Err(err)) => return End::Resume(format!("connection error: {err}")),
-                None => return End::Resume("connection ended".to_owned()),
-            },
+                receiver.burst_end();
+            }
             _ = stop.wait_for(|stop| *stop) => return End::Stopped,
         }
+    }
+}
+
+/// Handles one frame; how the socket ended, if it did.
+fn take(
+    message: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+    receiver: &mut Receiver,
+) -> Option<End> {
+    match message {
+        Some(Ok(Message::Text(text))) => {
+            if let Err(err) = receiver.frame(text.as_str()) {
+                receiver.error(&format!("{err:#}"));
+            }
+            None
+        }
+        Some(Ok(Message::Close(Some(close)))) if close.code == CloseCode::from(RESUME) => Some(
+            End::Resume(format!("closed by the server: {}", close.reason)),
+        ),
+        Some(Ok(Message::Close(close))) => {
+            Some(End::Closed(format!("closed by the server: {close:?}")))
+        }
+        Some(Ok(_)) => None,
+        Some(Err(err)) => Some(End::Resume(format!("connection error: {err}"))),
+        None => Some(End::Resume("connection ended".to_owned())),
     }
 }
 

@@ -68,6 +68,11 @@ pub async fn run(
     let progress = shared.progress.clone();
     let ticker = report_progress(&shared);
     let cpu_before = CpuSample::take(ctx.server_pid);
+    let server_secs_before = crate::procfs::cpu_secs_opt(ctx.server_pid);
+    let db_secs_before = ctx
+        .database_cpu
+        .then(|| crate::procfs::cpu_secs_named("postgres"))
+        .flatten();
     let start_us = progress.now_us();
     let senders: Vec<_> = plans
         .into_iter()
@@ -100,6 +105,15 @@ pub async fn run(
     }
     let end_us = progress.now_us();
     let cpu = cpu_before.percent_since(CpuSample::take(ctx.server_pid), secs(end_us - start_us));
+    let server_secs = crate::procfs::cpu_secs_opt(ctx.server_pid)
+        .zip(server_secs_before)
+        .map(|(after, before)| after - before);
+    let db_secs = ctx
+        .database_cpu
+        .then(|| crate::procfs::cpu_secs_named("postgres"))
+        .flatten()
+        .zip(db_secs_before)
+        .map(|(after, before)| after - before);
     let server_rss_kib = ctx.server_rss_kib();
     let _ = stop.send(true);
     let _ = ticker.await;
@@ -125,6 +139,19 @@ pub async fn run(
             .flat_map(|s| s.ack_latencies_us.iter().copied())
             .collect(),
     );
+    let to_all = Summary::of(
+        received
+            .iter()
+            .flat_map(|r| r.delivered_to_all_us.iter().copied())
+            .collect(),
+    );
+    // CPU time per delivered copy, in microseconds (each message counts once per recipient
+    // connection).
+    let per_copy = |cpu_secs: Option<f64>| {
+        cpu_secs
+            .filter(|_| check.delivered > 0)
+            .map(|s| (s * 1e6 / check.delivered as f64 * 100.0).round() / 100.0)
+    };
     let mut report = params;
     let fields = json!({
         "run": ctx.prefix,
@@ -165,6 +192,13 @@ pub async fn run(
         "server_peak_rss_kib": ctx.server_peak_rss_kib(),
         "server_cpu_pct": cpu.1,
         "bench_cpu_pct": cpu.0,
+        "server_cpu_us_per_copy": per_copy(server_secs),
+        "database_cpu_pct": db_secs.map(|s| (s / secs(end_us - start_us) * 1000.0).round() / 10.0),
+        "database_cpu_us_per_copy": per_copy(db_secs),
+        "receipts": ctx.receipts == client::ReceiptMode::EveryBurst,
+        "delivered_to_all": to_all.count,
+        "delivered_to_all_p50_ms": to_all.p50,
+        "delivered_to_all_p99_ms": to_all.p99,
         "rss_per_connection_kib": null,
     });
     if let (Some(report), Value::Object(fields)) = (report.as_object_mut(), fields) {

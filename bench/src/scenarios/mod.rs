@@ -39,6 +39,12 @@ pub struct Context {
     pub server_pid: Option<u32>,
     pub setup_concurrency: usize,
     pub connect_concurrency: usize,
+    /// How devices acknowledge what they received (see `--receipts`).
+    pub receipts: client::ReceiptMode,
+    /// Whether `received` frames carry an `id`.
+    pub received_ids: bool,
+    /// Whether to measure the local PostgreSQL's CPU.
+    pub database_cpu: bool,
     /// When the run began (setup time is measured from here).
     pub started: Instant,
 }
@@ -70,6 +76,13 @@ pub async fn run(cli: Cli) -> Result<Report> {
         server_pid: cli.server_pid,
         setup_concurrency: cli.setup_concurrency.max(1),
         connect_concurrency: cli.connect_concurrency.max(1),
+        receipts: if cli.receipts {
+            client::ReceiptMode::EveryBurst
+        } else {
+            client::ReceiptMode::Every(100)
+        },
+        received_ids: cli.received_ids,
+        database_cpu: cli.database_cpu,
         started: Instant::now(),
     };
     eprintln!("convo-bench: run {} against {}", ctx.prefix, cli.server);
@@ -91,6 +104,8 @@ fn shared(ctx: &Context) -> (Shared, watch::Sender<bool>) {
         prefix: Arc::from(ctx.prefix.as_str()),
         progress: Arc::new(Progress::new()),
         stop,
+        receipts: ctx.receipts,
+        received_ids: ctx.received_ids,
     };
     (shared, stop_tx)
 }
