@@ -334,7 +334,8 @@ async fn a_local_event_carries_both_signatures_of_one_server() {
 #[test]
 fn bodies_not_in_exact_form_are_malformed() {
     let good = serde_json::to_value(pdu()).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "unknown body field",
             Box::new(|v| v["body"]["unsigned"] = json!("x")),
