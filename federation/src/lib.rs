@@ -17,6 +17,7 @@ pub mod events;
 pub mod identifiers;
 pub mod keys;
 pub mod raw;
+pub mod request;
 pub mod signatures;
 
 pub use error::{ErrorBody, ErrorCode, ProtocolError, RemoteErrorBody};
