@@ -12,6 +12,7 @@
 mod macros;
 
 pub mod clock;
+pub mod discovery;
 pub mod error;
 pub mod events;
 pub mod identifiers;
