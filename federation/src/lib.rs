@@ -11,6 +11,8 @@
 #[macro_use]
 mod macros;
 
+pub mod api;
+pub mod client;
 pub mod clock;
 pub mod discovery;
 pub mod error;
