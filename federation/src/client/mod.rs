@@ -59,6 +59,8 @@ pub struct ClientConfig {
     pub discovery_ttl: Duration,
     /// Servers whose endpoint is kept in memory.
     pub discovery_capacity: u64,
+    /// The port well-known documents are fetched from: 443, except in tests.
+    pub well_known_port: u16,
     /// Sent as `User-Agent`.
     pub user_agent: String,
 }
@@ -77,6 +79,7 @@ impl ClientConfig {
             peers: PeerMap::default(),
             discovery_ttl: Duration::from_secs(3600),
             discovery_capacity: 10_000,
+            well_known_port: 443,
             user_agent: concat!("convo-federation/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -202,7 +205,11 @@ impl FederationClient {
     }
 
     async fn fetch_well_known(&self, server: &ServerName) -> Option<WellKnown> {
-        let url = format!("https://{}{WELL_KNOWN_PATH}", server.host());
+        let url = format!(
+            "https://{}:{}{WELL_KNOWN_PATH}",
+            server.host(),
+            self.config.well_known_port
+        );
         let request = self.http.get(url);
         let body = self.execute(request, MAX_WELL_KNOWN_BYTES).await;
         match body {
