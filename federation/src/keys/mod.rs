@@ -5,6 +5,8 @@
 //! Public keys and signatures travel as unpadded standard base64, as in Matrix.
 
 mod cache;
+#[cfg(test)]
+mod cache_tests;
 mod document;
 mod error;
 mod key_file;
