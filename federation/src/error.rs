@@ -166,6 +166,9 @@ impl ErrorBody {
 ///
 /// There is deliberately no conversion from this into an [`ErrorBody`]: what we answer is
 /// decided by us ([`RemoteErrorBody::known_code`] helps to decide, e.g. whether to retry).
+///
+/// Unknown fields are allowed here (and ignored): it is a peer's answer, read only to log it
+/// and to decide what to do next, never stored, signed or relayed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteErrorBody {
     pub code: String,
