@@ -23,4 +23,6 @@ pub use content::{
     UnknownKind,
 };
 pub use signed::{MAX_SEQ, Pdu, SignedEvent};
-pub use verify::{EventError, verify_pdu, verify_pdu_from, verify_proposal, verify_signed_event};
+pub use verify::{
+    EventError, check_origin_ts, verify_pdu, verify_pdu_from, verify_proposal, verify_signed_event,
+};

@@ -375,3 +375,16 @@ fn bodies_not_in_exact_form_are_malformed() {
     reordered = reordered.replace(r#""text":"hi""#, r#""text":"\u0068i""#);
     assert_eq!(Pdu::from_json(&reordered).unwrap(), pdu());
 }
+
+#[test]
+fn an_event_from_the_future_is_refused() {
+    let body = body("@bob:hs2");
+    check_origin_ts(&body, TS - 60_000, 60_000).unwrap();
+    check_origin_ts(&body, TS + DAY, 60_000).unwrap();
+    let err = check_origin_ts(&body, TS - 60_001, 60_000).unwrap_err();
+    assert!(
+        matches!(err, EventError::OriginTsInFuture { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), ErrorCode::FutureTimestamp);
+}

@@ -57,6 +57,9 @@ pub enum EventError {
     /// The host's countersignature is missing.
     #[error("event is not countersigned by the host {host}")]
     NotSignedByHost { host: ServerName },
+    /// The event says it was made later than now (beyond the clock skew allowed).
+    #[error("event is dated {origin_ts}, after now ({now})")]
+    OriginTsInFuture { origin_ts: i64, now: i64 },
     /// The host's countersignature does not verify (its `seq`, room or id was changed).
     #[error("countersignature of {host} with {key_id} does not verify")]
     BadHostSignature { host: ServerName, key_id: KeyId },
@@ -82,6 +85,7 @@ impl ProtocolError for EventError {
             Self::Key(error) => error.code(),
             Self::WrongHost { .. } => ErrorCode::NotHost,
             Self::NotSignedByHost { .. } => ErrorCode::NotSignedByHost,
+            Self::OriginTsInFuture { .. } => ErrorCode::FutureTimestamp,
         }
     }
 
@@ -116,6 +120,19 @@ pub async fn verify_proposal(
         });
     }
     verify_signed_event(event, keys).await
+}
+
+/// Refuses an event dated more than `max_skew_ms` after `now_ms`. The host calls it before
+/// sequencing a proposal: keys are looked up at `origin_ts`, so a date in the future must not
+/// be let in. (An old date is fine: a send queued while the host was down arrives late.)
+pub fn check_origin_ts(body: &EventBody, now_ms: i64, max_skew_ms: i64) -> Result<(), EventError> {
+    if body.origin_ts > now_ms.saturating_add(max_skew_ms) {
+        return Err(EventError::OriginTsInFuture {
+            origin_ts: body.origin_ts,
+            now: now_ms,
+        });
+    }
+    Ok(())
 }
 
 /// Checks a sequenced event of a room whose host is `room_host`: sequenced by it, with a
