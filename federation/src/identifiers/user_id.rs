@@ -122,6 +122,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::disallowed_types,
+        reason = "the homeserver keys hash maps by user id"
+    )]
     fn ids_compare_and_hash_by_their_text() {
         let alice = UserId::parse("@alice:example.org").unwrap();
         let same = UserId::parse("@alice:EXAMPLE.org").unwrap();

@@ -51,6 +51,11 @@ impl ServerSigningKey {
         self.key.verifying_key()
     }
 
+    /// The public half of the key, as published in the key document.
+    pub fn public_key(&self) -> super::PublicKey {
+        self.key.verifying_key().into()
+    }
+
     /// The public key as unpadded standard base64, as published to peers.
     pub fn public_key_base64(&self) -> String {
         STANDARD_NO_PAD.encode(self.key.verifying_key().as_bytes())
