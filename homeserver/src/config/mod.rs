@@ -307,6 +307,10 @@ pub struct RoomsConfig {
     /// recently used; others are read from the database when next used. Also the number of
     /// rooms whose member lists are kept for typing and receipts.
     pub cached_rooms: usize,
+    /// Transactions of the newest messages kept in memory (as 64-bit keys) to spot retries:
+    /// a message whose transaction is among them is looked up before it is decided; any other
+    /// is decided at once, and the database's unique index catches an older retry.
+    pub recent_transactions: usize,
 }
 
 impl Default for RoomsConfig {
@@ -317,6 +321,7 @@ impl Default for RoomsConfig {
             max_history_page: 200,
             max_batch: 2048,
             cached_rooms: 10_000,
+            recent_transactions: 16_384,
         }
     }
 }

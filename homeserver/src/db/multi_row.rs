@@ -137,6 +137,41 @@ impl SqlCache {
     }
 }
 
+/// Most rows a [`WholeSqlCache`] statement carries: a batch this small goes in one statement
+/// of its own size, which the database commits by itself (one round trip, no transaction).
+pub const WHOLE_MAX: usize = 16;
+
+/// One statement's text for each parameter style and each row count from 1 to
+/// [`WHOLE_MAX`], each built once (at most 32 shapes, all kept in the connection's statement
+/// cache).
+#[derive(Debug)]
+pub struct WholeSqlCache([[OnceLock<String>; WHOLE_MAX]; 2]);
+
+impl Default for WholeSqlCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WholeSqlCache {
+    pub const fn new() -> Self {
+        Self([const { [const { OnceLock::new() }; WHOLE_MAX] }; 2])
+    }
+
+    /// The statement for `rows` rows (1 to [`WHOLE_MAX`]) of `columns` parameters each.
+    pub fn get(
+        &'static self,
+        params: Params,
+        rows: usize,
+        columns: usize,
+        build: impl FnOnce(&str) -> String,
+    ) -> &'static str {
+        debug_assert!((1..=WHOLE_MAX).contains(&rows), "not a whole-batch size");
+        let style = usize::from(params == Params::Numbered);
+        self.0[style][rows - 1].get_or_init(|| build(&placeholders(rows, columns, params)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -246,3 +246,120 @@ async fn edits_reactions_and_member_changes_are_not_repeated_either() {
         ]
     );
 }
+
+/// Plain messages are decided without looking their transactions up unless they are among
+/// the newest few (`rooms.recent_transactions`): a retry of an older one is caught by the
+/// database's unique index, and its batch is done again the careful way. The retry gets the
+/// first answer; messages sent with it are stored once each, in order.
+#[tokio::test]
+async fn a_retry_of_an_old_transaction_is_still_the_first_answer() {
+    let server = TestServer::spawn_with(|c| c.rooms.recent_transactions = 1).await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "Old retries", &[&bob]).await;
+    let first = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "old-1", "text": "the first" }),
+    )
+    .await
+    .assert_status(200)
+    .clone();
+    // Newer messages push the first transaction out of memory.
+    for i in 0..3 {
+        post_message(
+            &server,
+            &alice,
+            &room,
+            json!({ "txn_id": format!("new-{i}"), "text": format!("newer {i}") }),
+        )
+        .await
+        .assert_status(200);
+    }
+    // The retry, with two new messages at the same moment (often one batch).
+    let server = Arc::new(server);
+    let sends = [
+        ("old-1", "the first, again"),
+        ("late-1", "late one"),
+        ("late-2", "late two"),
+    ]
+    .map(|(txn, text)| {
+        let (server, alice, room) = (server.clone(), alice.clone(), room.clone());
+        tokio::spawn(async move {
+            post_message(
+                &server,
+                &alice,
+                &room,
+                json!({ "txn_id": txn, "text": text }),
+            )
+            .await
+            .assert_status(200)
+            .clone()
+        })
+    });
+    let mut answers = Vec::new();
+    for send in sends {
+        answers.push(send.await.expect("send"));
+    }
+    assert_eq!(answers[0]["duplicate"], true, "{}", answers[0]);
+    assert_eq!(identity(&answers[0]), identity(&first));
+    assert!(answers[1..].iter().all(|a| a["duplicate"] == false));
+    let events = history(&server, &bob, &room).await;
+    let stored = texts(&events);
+    assert_eq!(stored.iter().filter(|t| **t == "the first").count(), 1);
+    assert!(!stored.iter().any(|t| t == "the first, again"));
+    for text in ["late one", "late two"] {
+        assert_eq!(
+            stored.iter().filter(|t| **t == text).count(),
+            1,
+            "{stored:?}"
+        );
+    }
+    super::assert_gap_free_from(&events, events[0]["seq"].as_i64().unwrap());
+}
+
+/// Transaction keys are 64-bit hashes: a new transaction whose key is already an older,
+/// different transaction's is stored all the same (without a key), not refused.
+#[tokio::test]
+async fn a_transaction_whose_key_another_one_has_is_stored() {
+    use crate::helpers::sql::{self, Param};
+
+    let server = TestServer::spawn().await;
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let room = create_group(&server, &alice, "Collisions", &[&bob]).await;
+    let before = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "other", "text": "an earlier one" }),
+    )
+    .await
+    .assert_status(200)
+    .clone();
+    // Give the earlier event the key the next transaction will have.
+    let taken = convo_homeserver::rooms::sequencer::txn_hash(&room, &alice.user_id, "clash");
+    let changed = sql::execute(
+        &server,
+        "UPDATE events SET txn_key = $1 WHERE event_id = $2",
+        &[Param::Int(taken), Param::from(id_of(&before))],
+    )
+    .await;
+    assert_eq!(changed, 1);
+    let ack = post_message(
+        &server,
+        &alice,
+        &room,
+        json!({ "txn_id": "clash", "text": "same key, other transaction" }),
+    )
+    .await;
+    let ack = ack.assert_status(200);
+    assert_eq!(ack["duplicate"], false, "{ack}");
+    assert_ne!(ack["event_id"], before["event_id"]);
+    let events = history(&server, &bob, &room).await;
+    assert_eq!(
+        texts(&events)[texts(&events).len() - 2..],
+        ["an earlier one", "same key, other transaction"]
+    );
+}

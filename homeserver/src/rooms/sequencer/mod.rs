@@ -18,6 +18,7 @@ mod decide;
 mod deliver;
 mod known;
 mod pipeline;
+mod recent;
 mod sequence;
 mod state;
 mod tx;
@@ -38,6 +39,7 @@ use crate::rooms::members::MemberDirectory;
 use crate::rooms::model::{Committed, NewRoom, Proposal};
 use crate::rooms::store;
 pub use state::{MemberState, RoomState};
+pub use tx::txn_hash;
 
 /// How many proposals may wait for the sequencer before proposers wait too.
 const QUEUE: usize = 8192;

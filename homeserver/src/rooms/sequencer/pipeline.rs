@@ -17,6 +17,7 @@ use super::deliver::{Reply, reply};
 use super::known::Known;
 use super::writer::{Writer, new_events, plain};
 use super::{Job, Outcome, tx};
+use crate::db::multi_row::WHOLE_MAX;
 use crate::db::{Db, now_ms};
 use tx::WriterTx;
 
@@ -59,22 +60,24 @@ impl InFlight {
 }
 
 impl Writer {
-    /// Decides on a batch of plain messages from memory, on top of the batch in flight. The
-    /// jobs come back if the transaction lookup fails.
+    /// Decides on a batch of plain messages from memory, on top of the batch in flight. Only
+    /// transactions seen recently are looked up (see `recent.rs`); the jobs come back if that
+    /// lookup fails.
     pub(super) async fn prepare(&mut self, jobs: Vec<Job>) -> Result<Prepared, Vec<Job>> {
         self.load_rooms(&jobs).await;
         // Transactions of the batch in flight are not in the database yet.
         let mut in_flight = HashMap::new();
-        let mut unknown = Vec::new();
+        let mut likely_retries = Vec::new();
         for key in jobs.iter().filter_map(Job::txn_key) {
             match self.recent.get(&key) {
                 Some(event) => {
                     in_flight.insert(key, event.clone());
                 }
-                None => unknown.push(key),
+                None if self.recent_txns.contains(key.hash()) => likely_retries.push(key),
+                None => {}
             }
         }
-        let mut known = match tx::find_txns(&self.db, &unknown).await {
+        let mut known = match tx::find_txns(&self.db, &likely_retries).await {
             Ok(found) => found,
             Err(err) => {
                 tracing::error!(cause = %err, "cannot look up transactions");
@@ -104,6 +107,11 @@ impl Writer {
 
     /// Starts writing a prepared batch.
     pub(super) fn dispatch(&mut self, prepared: Prepared) -> InFlight {
+        for event in new_events(&prepared.jobs) {
+            if let Some(key) = tx::TxnKey::of(event) {
+                self.recent_txns.insert(key.hash());
+            }
+        }
         self.recent = prepared.known;
         self.in_flight_rooms = prepared
             .jobs
@@ -161,12 +169,16 @@ async fn commit(
 ) -> Result<(), Vec<Job>> {
     let written = async {
         let events = new_events(&jobs);
-        if events.is_empty() {
-            return Ok(());
+        match events.len() {
+            0 => Ok(()),
+            // A batch this small is one statement, committed by itself.
+            1..=WHOLE_MAX => tx::insert_events_whole(db, &events).await,
+            _ => {
+                let mut tx = WriterTx::begin(db).await?;
+                tx.insert_events(&events).await?;
+                tx.commit().await
+            }
         }
-        let mut tx = WriterTx::begin(db).await?;
-        tx.insert_events(&events).await?;
-        tx.commit().await
     }
     .await;
     match written {

@@ -30,7 +30,7 @@ pub async fn append(
     now: i64,
 ) -> Result<Arc<Committed>, sqlx::Error> {
     let (committed, writes) = sequence(state, origin, plan, next_pos, now);
-    tx.insert_events(&[&committed.event]).await?;
+    tx.insert_new_event(&committed.event).await?;
     for write in &writes {
         tx.apply(write).await?;
     }

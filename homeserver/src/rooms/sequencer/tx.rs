@@ -7,12 +7,12 @@ use sqlx::Row as _;
 
 use super::known::Known;
 use crate::db::Db;
-use crate::db::multi_row::{SqlCache, chunks};
+use crate::db::multi_row::{SqlCache, WHOLE_MAX, WholeSqlCache, chunks};
 use crate::rooms::model::{Event, EventContent, EventKind, Role, RoomKind};
 use crate::rooms::store::{EVENT_COLUMNS, decode, event_key};
 
 pub use crate::db::WriteTx as WriterTx;
-use crate::{on_tx, with_db};
+use crate::{on_tx, with_db, with_writer};
 
 /// What the sequencer needs to know about an earlier event an action refers to.
 #[derive(Debug, Clone)]
@@ -115,7 +115,7 @@ impl TxnKey {
     }
 
     /// The key's `txn_key` column, which the transaction lookup goes by.
-    fn hash(&self) -> i64 {
+    pub fn hash(&self) -> i64 {
         txn_hash(self.room_id.as_str(), self.sender.as_str(), &self.txn_id)
     }
 }
@@ -204,36 +204,123 @@ pub async fn find_txns(db: &Db, keys: &[TxnKey]) -> Result<Known, sqlx::Error> {
     Ok(found)
 }
 
+/// The columns an event row is written with.
+const EVENT_INSERT: &str = "(stream_pos, room_id, seq, event_id, event_key, sender, txn_id, txn_key, kind, content, origin_ts, nonce, relates_to)";
+const EVENT_INSERT_COLUMNS: usize = 13;
+
+/// Binds each event's [`EVENT_INSERT`] columns, in order (with `keyless`, no `txn_key`).
+macro_rules! bind_events {
+    ($query:expr, $events:expr) => {
+        bind_events!($query, $events, false)
+    };
+    ($query:expr, $events:expr, $keyless:expr) => {{
+        let mut query = $query;
+        for event in $events {
+            let txn_key = event
+                .txn_id
+                .as_deref()
+                .filter(|_| !$keyless)
+                .map(|txn| txn_hash(event.room_id.as_str(), event.sender.as_str(), txn));
+            let (content, target) = match &event.content {
+                Some(content) => (
+                    content.content_json(),
+                    content.target().map(EventId::as_str),
+                ),
+                None => ("{}".to_owned(), None),
+            };
+            query = query
+                .bind(event.pos)
+                .bind(event.room_id.as_str())
+                .bind(event.seq)
+                .bind(event.event_id.as_str())
+                .bind(event_key(event.event_id.as_str()))
+                .bind(event.sender.as_str())
+                .bind(&event.txn_id)
+                .bind(txn_key)
+                .bind(event.kind.as_str())
+                .bind(content)
+                .bind(event.ts)
+                .bind(&event.nonce)
+                .bind(target);
+        }
+        query
+    }};
+}
+
+/// Writes a batch of up to [`WHOLE_MAX`] events with one statement that is its own
+/// transaction: one round trip, all or nothing (on SQLite a lone statement needs no statement
+/// journal to undo itself: its transaction is undone). A transaction id answered before
+/// makes it fail on the unique `txn_key` index, and the batch is done again the careful way.
+pub async fn insert_events_whole(db: &Db, events: &[&Event]) -> Result<(), sqlx::Error> {
+    static SQL: WholeSqlCache = WholeSqlCache::new();
+    debug_assert!((1..=WHOLE_MAX).contains(&events.len()));
+    let params = db.params();
+    let sql = SQL.get(params, events.len(), EVENT_INSERT_COLUMNS, |rows| {
+        format!("INSERT INTO events {EVENT_INSERT} VALUES {rows}")
+    });
+    with_writer!(db, pool => {
+        let query = bind_events!(sqlx::query(sql), events);
+        query.execute(pool).await?;
+    });
+    Ok(())
+}
+
 impl WriterTx {
     /// Inserts events (nothing else to write for them) with a few multi-row statements.
     pub async fn insert_events(&mut self, events: &[&Event]) -> Result<(), sqlx::Error> {
         static SQL: SqlCache = SqlCache::new();
         let params = self.params();
         for chunk in chunks(events, params) {
-            let sql = SQL.get(params, chunk.len(), 13, |rows| {
+            let sql = SQL.get(params, chunk.len(), EVENT_INSERT_COLUMNS, |rows| {
                 format!(
-                    "{} events (stream_pos, room_id, seq, event_id, event_key, sender, txn_id, txn_key, kind, content, origin_ts, nonce, relates_to)
-                     VALUES {rows}",
+                    "{} events {EVENT_INSERT} VALUES {rows}",
                     params.insert_into()
                 )
             });
             on_tx!(self, conn => {
-                let mut query = sqlx::query(sql);
-                for event in chunk {
-                    let txn_key = event.txn_id.as_deref().map(|txn| txn_hash(event.room_id.as_str(), event.sender.as_str(), txn));
-                    let (content, target) = match &event.content {
-                        Some(content) => (content.content_json(), content.target().map(EventId::as_str)),
-                        None => ("{}".to_owned(), None),
-                    };
-                    query = query
-                        .bind(event.pos).bind(event.room_id.as_str()).bind(event.seq).bind(event.event_id.as_str())
-                        .bind(event_key(event.event_id.as_str())).bind(event.sender.as_str()).bind(&event.txn_id).bind(txn_key)
-                        .bind(event.kind.as_str()).bind(content).bind(event.ts).bind(&event.nonce).bind(target);
-                }
+                let query = bind_events!(sqlx::query(sql), chunk);
                 query.execute(conn).await?;
             });
         }
         Ok(())
+    }
+
+    /// Inserts one new event (after its transaction was looked up). If its transaction key
+    /// is another transaction's (two different transactions whose 64-bit hashes agree), it is
+    /// stored without one: a retry of it will not be recognised, which beats failing it.
+    pub async fn insert_new_event(&mut self, event: &Event) -> Result<(), sqlx::Error> {
+        if event.txn_id.is_none() {
+            return self.insert_events(&[event]).await;
+        }
+        // Nested in the job's own savepoint: the innermost of a name is the one undone.
+        self.savepoint().await?;
+        match self.insert_events(&[event]).await {
+            Ok(()) => self.release_savepoint().await,
+            Err(err)
+                if crate::db::unique_violation(&err).is_some_and(|on| on.contains("txn_key")) =>
+            {
+                tracing::warn!(event_id = %event.event_id, "a transaction key is another transaction's; storing the event without one");
+                self.rollback_to_savepoint().await?;
+                self.release_savepoint().await?;
+                let params = self.params();
+                let sql = format!(
+                    "{} events {EVENT_INSERT} VALUES {}",
+                    params.insert_into(),
+                    crate::db::multi_row::placeholders(1, EVENT_INSERT_COLUMNS, params)
+                );
+                on_tx!(self, conn => {
+                    let query = bind_events!(sqlx::query(sqlx::AssertSqlSafe(sql)), [event], true);
+                    query.execute(conn).await?;
+                });
+                Ok(())
+            }
+            Err(err) => {
+                // Leave no savepoint of ours behind: the caller undoes its own.
+                self.rollback_to_savepoint().await?;
+                self.release_savepoint().await?;
+                Err(err)
+            }
+        }
     }
 
     /// The event `event_id`, if it exists.

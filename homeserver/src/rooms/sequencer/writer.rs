@@ -15,6 +15,7 @@ use super::careful::{Checkpoint, Pending};
 use super::deliver::{Reply, reply};
 use super::known::{self, Known, remember, repeat};
 use super::pipeline::{InFlight, Landed};
+use super::recent::RecentTxns;
 use super::sequence::{Origin, sequence};
 use super::tx::{self, WriterTx};
 use super::{Job, Outcome, RoomState, decide};
@@ -39,6 +40,8 @@ pub(super) struct Writer {
     /// The rooms of the batch in flight: their states in the database are behind, so they
     /// must not be evicted.
     pub(super) in_flight_rooms: HashSet<RoomId>,
+    /// The transactions of the newest messages (their keys): likely retries.
+    pub(super) recent_txns: RecentTxns,
 }
 
 impl Writer {
@@ -51,6 +54,7 @@ impl Writer {
     ) -> Self {
         Self {
             rooms: RoomCache::new(config.cached_rooms, cached_rooms),
+            recent_txns: RecentTxns::new(config.recent_transactions),
             db,
             config,
             deliveries,
